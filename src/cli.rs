@@ -1,0 +1,205 @@
+//! The command line: clap definitions and the dispatch to the library. Each command
+//! returns its exit code (see `exit_code`); nothing here decides what a drill does.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit_code;
+use crate::plan;
+use crate::scenario::{self, LoadError};
+
+/// firedrill proves that backups can be restored: it restores them into an isolated VPC,
+/// checks the restored copies through SSM, measures RTO and RPO against the scenario's
+/// targets, and tears everything down.
+#[derive(Debug, Parser)]
+#[command(name = "firedrill", version, about, long_about = None)]
+#[command(after_help = "Start with `firedrill validate scenarios/*.yaml` and `firedrill plan scenarios/demo.yaml`.\n\
+Exit codes: 0 passed · 1 drill failed · 2 invalid input · 3 error · 4 teardown incomplete · 130/143 interrupted.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check scenario files and report every problem, with file, line and column.
+    ///
+    /// Makes no AWS call. Exit 0 when all files are valid, 2 otherwise.
+    Validate {
+        /// Scenario files (YAML).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        common: ScenarioArgs,
+    },
+    /// Show the steps a drill of a scenario would take, and what each waits for.
+    ///
+    /// Makes no AWS call.
+    Plan {
+        /// Scenario file (YAML).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[command(flatten)]
+        common: ScenarioArgs,
+    },
+    /// Print the JSON Schema of scenario files (for editors and CI linting).
+    Schema,
+    /// Run drills of scenarios: restore, check, measure, tear down. (Not built yet.)
+    Run(PendingArgs),
+    /// Find and delete what earlier runs left behind, by tag and journal. (Not built yet.)
+    Cleanup(PendingArgs),
+    /// Render HTML trend reports from the history of drills. (Not built yet.)
+    Report(PendingArgs),
+    /// List, show and prune the results of past drills. (Not built yet.)
+    History(PendingArgs),
+}
+
+/// Options shared by commands that read scenarios.
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    /// Folder holding the check scripts [default: `checks/` beside the scenario's folder,
+    /// else `./checks`].
+    #[arg(long, value_name = "DIR")]
+    pub checks_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For programs.
+    Json,
+}
+
+/// Arguments of commands that are not built yet: taken, so that the command can say so.
+#[derive(Debug, Args)]
+pub struct PendingArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub args: Vec<String>,
+}
+
+/// Parses the command line, runs the command and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { exit_code::INVALID_INPUT } else { exit_code::SUCCESS };
+        }
+    };
+    run(cli)
+}
+
+/// Runs a parsed command.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Validate { files, common } => validate(&files, &common),
+        Command::Plan { file, common } => plan_command(&file, &common),
+        Command::Schema => {
+            print!("{}", scenario::schema::scenario_schema_text());
+            exit_code::SUCCESS
+        }
+        Command::Run(_) => not_built("run", 3),
+        Command::Cleanup(_) => not_built("cleanup", 4),
+        Command::Report(_) => not_built("report", 6),
+        Command::History(_) => not_built("history", 6),
+    }
+}
+
+fn not_built(command: &str, issue: u32) -> i32 {
+    eprintln!("firedrill {command} is not built yet (tracked in issue #{issue}); nothing was done.");
+    eprintln!("Available now: validate, plan, schema.");
+    exit_code::INVALID_INPUT
+}
+
+fn validate(files: &[PathBuf], args: &ScenarioArgs) -> i32 {
+    let mut reports = Vec::new();
+    let mut invalid = 0;
+    for file in files {
+        let result = scenario::load(file, args.checks_dir.as_deref());
+        if result.is_err() {
+            invalid += 1;
+        }
+        match args.format {
+            Format::Text => print_validation_text(file, &result),
+            Format::Json => reports.push(validation_json(file, &result)),
+        }
+    }
+    if args.format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&reports).expect("JSON prints"));
+    } else if files.len() > 1 {
+        println!("{} of {} scenarios valid", files.len() - invalid, files.len());
+    }
+    if invalid == 0 { exit_code::SUCCESS } else { exit_code::INVALID_INPUT }
+}
+
+fn print_validation_text(file: &std::path::Path, result: &Result<scenario::LoadedScenario, LoadError>) {
+    match result {
+        Ok(loaded) => {
+            let s = &loaded.scenario;
+            println!(
+                "ok {}: scenario `{}` ({} restore{}, {} check{})",
+                file.display(),
+                s.name,
+                s.restores.len(),
+                plural(s.restores.len()),
+                s.checks.len(),
+                plural(s.checks.len())
+            );
+        }
+        Err(error) => print_load_error(error),
+    }
+}
+
+/// Prints every problem of a file on stderr, each with its snippet and hint.
+pub fn print_load_error(error: &LoadError) {
+    let stderr = std::io::stderr();
+    let mut out = stderr.lock();
+    match error {
+        LoadError::Unreadable { .. } => {
+            let _ = writeln!(out, "error: {error}");
+        }
+        LoadError::Invalid(invalid) => {
+            let _ = writeln!(out, "error: {invalid}");
+            for diagnostic in invalid.diagnostics() {
+                let _ = writeln!(out, "{:?}", miette::Report::new(diagnostic));
+            }
+        }
+    }
+}
+
+fn validation_json(file: &std::path::Path, result: &Result<scenario::LoadedScenario, LoadError>) -> serde_json::Value {
+    match result {
+        Ok(loaded) => serde_json::json!({ "file": file, "valid": true, "scenario": loaded.scenario.name }),
+        Err(LoadError::Invalid(invalid)) => serde_json::json!({ "file": file, "valid": false, "problems": invalid.problems }),
+        Err(error @ LoadError::Unreadable { .. }) => serde_json::json!({
+            "file": file, "valid": false, "problems": [{ "field": "", "message": error.to_string() }]
+        }),
+    }
+}
+
+fn plan_command(file: &std::path::Path, args: &ScenarioArgs) -> i32 {
+    let loaded = match scenario::load(file, args.checks_dir.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            print_load_error(&error);
+            return exit_code::INVALID_INPUT;
+        }
+    };
+    let plan = plan::plan(&loaded.scenario);
+    match args.format {
+        Format::Text => print!("{}", plan::render_text(&plan)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&plan).expect("JSON prints")),
+    }
+    exit_code::SUCCESS
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,11 @@
+//! firedrill: disaster-recovery drills for AWS. Restores backups into an isolated VPC,
+//! checks the restored copies through SSM, measures RTO and RPO against targets, tears
+//! everything down, and reports on the history of drills.
+//!
+//! The binary is a thin shell over this library: `cli` parses the command line and calls
+//! into `scenario` (load and validate) and `plan` (scenario → DAG of steps).
+
+pub mod cli;
+pub mod exit_code;
+pub mod plan;
+pub mod scenario;
