@@ -86,6 +86,7 @@ pub struct PendingArgs {
 
 /// Parses the command line, runs the command and returns the exit code.
 pub fn main() -> i32 {
+    install_error_style();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -110,6 +111,16 @@ pub fn run(cli: Cli) -> i32 {
         Command::Report(_) => not_built("report", 6),
         Command::History(_) => not_built("history", 6),
     }
+}
+
+/// Errors wrap to the terminal's width for people, and stay one line each in logs and
+/// pipes, so that `file:line:column: message` can be searched for.
+fn install_error_style() {
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal();
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(terminal).terminal_links(false).build())
+    }));
 }
 
 fn not_built(command: &str, issue: u32) -> i32 {

@@ -24,6 +24,7 @@ pub fn render_text(plan: &DrillPlan) -> String {
         "targets: RTO {} · RPO {} · deadline {} · teardown {teardown}",
         plan.rto_target, plan.rpo_target, plan.max_duration
     );
+    let width = plan.steps.iter().map(|s| s.id.chars().count()).max().unwrap_or(0);
     let stages = plan.stages();
     let last_stage = stages.keys().last().copied().unwrap_or(0);
     for (stage, steps) in &stages {
@@ -33,7 +34,7 @@ pub fn render_text(plan: &DrillPlan) -> String {
         let bar = if *stage == last_stage { "   " } else { "│  " };
         for (i, step) in steps.iter().enumerate() {
             let branch = if i + 1 == steps.len() { "└─" } else { "├─" };
-            let _ = writeln!(out, "{bar}{branch} {:<28} {}", step.id, describe(step));
+            let _ = writeln!(out, "{bar}{branch} {:<width$}  {}", step.id, describe(step));
             let detail_bar = if i + 1 == steps.len() { "   " } else { "│  " };
             let _ = writeln!(out, "{bar}{detail_bar}   {}", details(step));
         }

@@ -107,5 +107,6 @@ pub fn parse(file: &Path, bytes: Vec<u8>, checks_dir: &Path) -> Result<Scenario,
     for problem in &mut problems {
         problem.place = document.places.value(&problem.field);
     }
+    problems.sort_by_key(|p| p.place.map(|p| (p.line, p.column)));
     Err(invalid(problems))
 }

@@ -103,7 +103,10 @@ impl ProblemDiagnostic {
             None => format!("{file}: {}", problem.message),
         };
         let label = if problem.field.is_empty() { "here".to_owned() } else { field_name(&problem.field) };
-        let located = problem.place.filter(|_| !scenario.text.is_empty());
+        // A snippet of a huge line (minified or hostile input) would flood the terminal.
+        let located = problem
+            .place
+            .filter(|p| !scenario.text.is_empty() && line_length(&scenario.text, p.offset) <= MAX_SNIPPET_LINE);
         Self {
             heading,
             source_code: located.map(|_| {
@@ -114,6 +117,17 @@ impl ProblemDiagnostic {
             hint: problem.hint.clone(),
         }
     }
+}
+
+const MAX_SNIPPET_LINE: usize = 400;
+
+/// The length in bytes of the line holding `offset` (0 for an empty text).
+fn line_length(text: &str, offset: usize) -> usize {
+    let bytes = text.as_bytes();
+    let offset = offset.min(bytes.len());
+    let start = bytes[..offset].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let end = bytes[offset..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| offset + i);
+    end - start
 }
 
 /// `/restores/0/source` → `restores[0].source`, the way people name fields.

@@ -301,7 +301,7 @@ fn env_value(pointer: &str, name: &str, value: &EnvValue, check: &Check, ids: &I
             && !kind.outputs().contains(&output.as_str())
         {
             problems.push(
-                Problem::new(pointer, format!("a {} has no output `{output}`", kind.describe()))
+                Problem::new(pointer, format!("restore `{id}` ({}) has no output `{output}`", kind.describe()))
                     .hint(format!("restore `{id}` offers: {}", kind.outputs().join(", "))),
             );
         }
@@ -417,7 +417,7 @@ pub fn find_cycles<'a>(graph: &BTreeMap<&'a str, Vec<&'a str>>) -> Vec<Vec<&'a s
 fn unknown_reference<'a>(pointer: String, what: &str, name: &str, known: impl Iterator<Item = &'a str>) -> Problem {
     let mut known: Vec<&str> = known.collect();
     known.sort_unstable();
-    let close = known.iter().find(|k| strsim::damerau_levenshtein(name, k) <= 2);
+    let close = known.iter().find(|k| strsim::damerau_levenshtein(name, k) <= (name.len().max(k.len()) / 3).max(1));
     let hint = match (close, known.is_empty()) {
         (Some(close), _) => format!("did you mean `{close}`?"),
         (None, true) => format!("this scenario has no {what} yet"),

@@ -73,14 +73,29 @@ fn yaml_problem(text: &str, error: &serde_saphyr::Error) -> Problem {
     let place = error.location().and_then(|l| place_of(text, &l));
     let message = error.without_snippet().to_string();
     let message = strip_location_suffix(&message);
-    Problem::new("", format!("this is not valid YAML: {message}"))
-        .at(place)
-        .hint("fix the YAML syntax at this place; `firedrill schema` shows the expected structure")
+    let (message, hint) = if message.contains("Documents") {
+        ("the file holds more than one YAML document".to_owned(), "a scenario file holds one scenario; remove the `---` and what follows, or split the file")
+    } else if message.contains("budget breached") {
+        (
+            format!("this is not valid YAML: the document is too large or too deeply nested once its aliases are expanded ({})", budget_name(&message)),
+            "a scenario needs neither deep nesting nor many aliases; is this the right file?",
+        )
+    } else {
+        (format!("this is not valid YAML: {message}"), "fix the YAML syntax at this place; `firedrill schema` shows the expected structure")
+    };
+    Problem::new("", message).at(place).hint(hint)
+}
+
+/// The limit a budget breach names, e.g. `Nodes { nodes: 250001 }` → `limit on nodes`.
+fn budget_name(message: &str) -> String {
+    let after = message.split("budget breached:").nth(1).unwrap_or_default().trim();
+    let name = after.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("size");
+    format!("limit on {}", name.to_lowercase())
 }
 
 /// serde-saphyr appends " at line L column C" to some messages; the place is shown anyway.
 fn strip_location_suffix(message: &str) -> String {
-    match message.rfind(" at line ") {
+    match message.find(" at line ") {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),
     }
