@@ -15,8 +15,10 @@ use crate::scenario::{self, LoadError};
 /// targets, and tears everything down.
 #[derive(Debug, Parser)]
 #[command(name = "firedrill", version, about, long_about = None)]
-#[command(after_help = "Start with `firedrill validate scenarios/*.yaml` and `firedrill plan scenarios/demo.yaml`.\n\
-Exit codes: 0 passed · 1 drill failed · 2 invalid input · 3 error · 4 teardown incomplete · 130/143 interrupted.")]
+#[command(
+    after_help = "Start with `firedrill validate scenarios/*.yaml` and `firedrill plan scenarios/demo.yaml`.\n\
+Exit codes: 0 passed · 1 drill failed · 2 invalid input · 3 error · 4 teardown incomplete · 130/143 interrupted."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -91,7 +93,11 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return if error.use_stderr() { exit_code::INVALID_INPUT } else { exit_code::SUCCESS };
+            return if error.use_stderr() {
+                exit_code::INVALID_INPUT
+            } else {
+                exit_code::SUCCESS
+            };
         }
     };
     run(cli)
@@ -119,7 +125,12 @@ fn install_error_style() {
     use std::io::IsTerminal;
     let terminal = std::io::stderr().is_terminal();
     let _ = miette::set_hook(Box::new(move |_| {
-        Box::new(miette::MietteHandlerOpts::new().wrap_lines(terminal).terminal_links(false).build())
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .wrap_lines(terminal)
+                .terminal_links(false)
+                .build(),
+        )
     }));
 }
 
@@ -147,7 +158,11 @@ fn validate(files: &[PathBuf], args: &ScenarioArgs) -> i32 {
     } else if files.len() > 1 {
         println!("{} of {} scenarios valid", files.len() - invalid, files.len());
     }
-    if invalid == 0 { exit_code::SUCCESS } else { exit_code::INVALID_INPUT }
+    if invalid == 0 {
+        exit_code::SUCCESS
+    } else {
+        exit_code::INVALID_INPUT
+    }
 }
 
 fn print_validation_text(file: &std::path::Path, result: &Result<scenario::LoadedScenario, LoadError>) {
@@ -188,7 +203,9 @@ pub fn print_load_error(error: &LoadError) {
 fn validation_json(file: &std::path::Path, result: &Result<scenario::LoadedScenario, LoadError>) -> serde_json::Value {
     match result {
         Ok(loaded) => serde_json::json!({ "file": file, "valid": true, "scenario": loaded.scenario.name }),
-        Err(LoadError::Invalid(invalid)) => serde_json::json!({ "file": file, "valid": false, "problems": invalid.problems }),
+        Err(LoadError::Invalid(invalid)) => {
+            serde_json::json!({ "file": file, "valid": false, "problems": invalid.problems })
+        }
         Err(error @ LoadError::Unreadable { .. }) => serde_json::json!({
             "file": file, "valid": false, "problems": [{ "field": "", "message": error.to_string() }]
         }),

@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::scenario::{
-    CloudKind, Endpoint, HumanDuration, LaunchedRunner, ResourceKind, RestoreSource, Runner, Scenario,
-    TeardownPolicy,
+    CloudKind, Endpoint, HumanDuration, LaunchedRunner, ResourceKind, RestoreSource, Runner, Scenario, TeardownPolicy,
 };
 
 pub use render::render_text;
@@ -46,15 +45,28 @@ pub struct Step {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
     /// Create and verify the isolated VPC.
-    Isolate { vpc_cidr: String, az_count: u8, endpoints: Vec<Endpoint> },
+    Isolate {
+        vpc_cidr: String,
+        az_count: u8,
+        endpoints: Vec<Endpoint>,
+    },
     /// Restore one resource.
-    Restore { restore: String, resource: Option<ResourceKind>, source: RestoreSource },
+    Restore {
+        restore: String,
+        resource: Option<ResourceKind>,
+        source: RestoreSource,
+    },
     /// Launch the runner instance.
     LaunchRunner(LaunchedRunner),
     /// Use a restored EC2 instance as the runner.
     AdoptRunner { restore: String },
     /// Run a check through SSM.
-    Check { check: String, script: String, gates_rto: bool, watermark: bool },
+    Check {
+        check: String,
+        script: String,
+        gates_rto: bool,
+        watermark: bool,
+    },
     /// Wait for a person to do a game-day step.
     Manual { step: String, instructions: String },
     /// Compute RTO, RPO and the outcome.
@@ -115,7 +127,11 @@ fn restore_step(restore: &crate::scenario::Restore) -> Step {
     let kind = restore.source.kind();
     Step {
         id: format!("restore/{}", restore.id),
-        action: Action::Restore { restore: restore.id.clone(), resource: kind, source: restore.source.clone() },
+        action: Action::Restore {
+            restore: restore.id.clone(),
+            resource: kind,
+            source: restore.source.clone(),
+        },
         after,
         timeout: Some(restore.timeout.unwrap_or_else(|| default_restore_timeout(kind))),
     }
@@ -132,7 +148,10 @@ fn default_restore_timeout(kind: Option<ResourceKind>) -> HumanDuration {
 fn runner_step(scenario: &Scenario) -> Option<Step> {
     let (action, after) = match &scenario.runner {
         Runner::Launch(launch) => (Action::LaunchRunner(launch.clone()), vec![ISOLATION.to_owned()]),
-        Runner::Restored(id) => (Action::AdoptRunner { restore: id.clone() }, vec![format!("restore/{id}")]),
+        Runner::Restored(id) => (
+            Action::AdoptRunner { restore: id.clone() },
+            vec![format!("restore/{id}")],
+        ),
     };
     // Without checks there is nothing to run, so no runner is launched.
     (!scenario.checks.is_empty()).then(|| Step {
@@ -146,7 +165,13 @@ fn runner_step(scenario: &Scenario) -> Option<Step> {
 fn check_step(scenario: &Scenario, check: &crate::scenario::Check) -> Step {
     let mut after = vec![RUNNER.to_owned()];
     after.extend(check.needs.iter().map(|n| format!("restore/{n}")));
-    after.extend(scenario.manual.iter().filter(|m| m.before.contains(&check.id)).map(|m| format!("manual/{}", m.id)));
+    after.extend(
+        scenario
+            .manual
+            .iter()
+            .filter(|m| m.before.contains(&check.id))
+            .map(|m| format!("manual/{}", m.id)),
+    );
     Step {
         id: format!("check/{}", check.id),
         action: Action::Check {
@@ -176,7 +201,10 @@ fn manual_step(scenario: &Scenario, step: &crate::scenario::ManualStep) -> Step 
     }
     Step {
         id: format!("manual/{}", step.id),
-        action: Action::Manual { step: step.id.clone(), instructions: step.instructions.clone() },
+        action: Action::Manual {
+            step: step.id.clone(),
+            instructions: step.instructions.clone(),
+        },
         after,
         timeout: None,
     }
@@ -187,7 +215,11 @@ fn measure_step(steps: &[Step]) -> Step {
     Step {
         id: MEASURE.to_owned(),
         action: Action::Measure,
-        after: steps.iter().filter(|s| s.id != ISOLATION).map(|s| s.id.clone()).collect(),
+        after: steps
+            .iter()
+            .filter(|s| s.id != ISOLATION)
+            .map(|s| s.id.clone())
+            .collect(),
         timeout: Some(HumanDuration::from_secs(60)),
     }
 }
@@ -199,7 +231,12 @@ fn teardown_steps(scenario: &Scenario) -> Vec<Step> {
     let launched_runner = matches!(scenario.runner, Runner::Launch(_)) && !scenario.checks.is_empty();
     let mut steps = Vec::new();
     if launched_runner {
-        steps.push(Step { id: "teardown/runner".to_owned(), action: Action::Teardown { of: RUNNER.to_owned() }, after: vec![MEASURE.to_owned()], timeout });
+        steps.push(Step {
+            id: "teardown/runner".to_owned(),
+            action: Action::Teardown { of: RUNNER.to_owned() },
+            after: vec![MEASURE.to_owned()],
+            timeout,
+        });
     }
     for restore in &scenario.restores {
         let mut after = vec![MEASURE.to_owned()];
@@ -210,14 +247,23 @@ fn teardown_steps(scenario: &Scenario) -> Vec<Step> {
         }
         steps.push(Step {
             id: format!("teardown/restore/{}", restore.id),
-            action: Action::Teardown { of: format!("restore/{}", restore.id) },
+            action: Action::Teardown {
+                of: format!("restore/{}", restore.id),
+            },
             after,
             timeout,
         });
     }
     let mut after = vec![MEASURE.to_owned()];
     after.extend(steps.iter().map(|s| s.id.clone()));
-    steps.push(Step { id: "teardown/isolation".to_owned(), action: Action::Teardown { of: ISOLATION.to_owned() }, after, timeout });
+    steps.push(Step {
+        id: "teardown/isolation".to_owned(),
+        action: Action::Teardown {
+            of: ISOLATION.to_owned(),
+        },
+        after,
+        timeout,
+    });
     steps
 }
 
@@ -228,7 +274,9 @@ fn topological(steps: Vec<Step>) -> Vec<Step> {
     let mut ordered: Vec<Step> = Vec::with_capacity(remaining.len());
     while !remaining.is_empty() {
         let done: std::collections::HashSet<&str> = ordered.iter().map(|s| s.id.as_str()).collect();
-        let ready = remaining.iter().position(|s| s.after.iter().all(|a| done.contains(a.as_str())));
+        let ready = remaining
+            .iter()
+            .position(|s| s.after.iter().all(|a| done.contains(a.as_str())));
         // A validated scenario has no cycles; if one slipped through, keep the order given.
         let index = ready.unwrap_or(0);
         ordered.push(remaining.remove(index));
@@ -247,7 +295,13 @@ impl DrillPlan {
         let mut stage_of: HashMap<&str, usize> = HashMap::new();
         let mut stages: BTreeMap<usize, Vec<&Step>> = BTreeMap::new();
         for step in &self.steps {
-            let stage = 1 + step.after.iter().filter_map(|a| stage_of.get(a.as_str())).max().copied().unwrap_or(0);
+            let stage = 1 + step
+                .after
+                .iter()
+                .filter_map(|a| stage_of.get(a.as_str()))
+                .max()
+                .copied()
+                .unwrap_or(0);
             stage_of.insert(&step.id, stage);
             stages.entry(stage).or_default().push(step);
         }

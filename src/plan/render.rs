@@ -18,7 +18,11 @@ pub fn render_text(plan: &DrillPlan) -> String {
         crate::scenario::CloudKind::Aws => "aws",
         crate::scenario::CloudKind::Sim => "sim (simulated AWS account)",
     };
-    let _ = writeln!(out, "Drill plan for `{}` on {cloud}, region {}", plan.scenario, plan.region);
+    let _ = writeln!(
+        out,
+        "Drill plan for `{}` on {cloud}, region {}",
+        plan.scenario, plan.region
+    );
     let _ = writeln!(
         out,
         "targets: RTO {} · RPO {} · deadline {} · teardown {teardown}",
@@ -29,8 +33,16 @@ pub fn render_text(plan: &DrillPlan) -> String {
     let last_stage = stages.keys().last().copied().unwrap_or(0);
     for (stage, steps) in &stages {
         let _ = writeln!(out, "│");
-        let kind = if steps.iter().all(|s| s.is_teardown()) { " (teardown)" } else { "" };
-        let _ = writeln!(out, "{} stage {stage}{kind}", if *stage == last_stage { "└─" } else { "├─" });
+        let kind = if steps.iter().all(|s| s.is_teardown()) {
+            " (teardown)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "{} stage {stage}{kind}",
+            if *stage == last_stage { "└─" } else { "├─" }
+        );
         let bar = if *stage == last_stage { "   " } else { "│  " };
         for (i, step) in steps.iter().enumerate() {
             let branch = if i + 1 == steps.len() { "└─" } else { "├─" };
@@ -43,7 +55,10 @@ pub fn render_text(plan: &DrillPlan) -> String {
 }
 
 fn details(step: &Step) -> String {
-    let timeout = step.timeout.map_or_else(|| "no timeout (waits for a person)".to_owned(), |t| format!("timeout {t}"));
+    let timeout = step.timeout.map_or_else(
+        || "no timeout (waits for a person)".to_owned(),
+        |t| format!("timeout {t}"),
+    );
     if step.after.is_empty() {
         return timeout;
     }
@@ -56,14 +71,26 @@ fn details(step: &Step) -> String {
 
 fn describe(step: &Step) -> String {
     match &step.action {
-        Action::Isolate { vpc_cidr, az_count, endpoints } => {
+        Action::Isolate {
+            vpc_cidr,
+            az_count,
+            endpoints,
+        } => {
             let names: Vec<&str> = endpoints.iter().map(|e| e.service_name()).collect();
-            format!("create and verify isolated VPC {vpc_cidr} in {az_count} AZs; endpoints {} + s3 gateway", names.join(", "))
+            format!(
+                "create and verify isolated VPC {vpc_cidr} in {az_count} AZs; endpoints {} + s3 gateway",
+                names.join(", ")
+            )
         }
         Action::Restore { source, .. } => describe_source(source),
         Action::LaunchRunner(runner) => format!("launch runner {} from {}", runner.instance_type, runner.ami),
         Action::AdoptRunner { restore } => format!("use restored instance `{restore}` as the runner (wait for SSM)"),
-        Action::Check { script, gates_rto, watermark, .. } => {
+        Action::Check {
+            script,
+            gates_rto,
+            watermark,
+            ..
+        } => {
             let mut text = format!("run {script} through SSM");
             if *watermark {
                 text.push_str(" · watermark (measures RPO)");
@@ -87,19 +114,31 @@ fn describe_source(source: &RestoreSource) -> String {
                 RecoveryPointSelector::Window(w) => format!("newest recovery point from {} to {}", w.from, w.to),
                 RecoveryPointSelector::Arn(arn) => format!("recovery point {arn}"),
             };
-            let of = b.resource_arn.as_deref().map(|a| format!(" of {a}")).unwrap_or_default();
+            let of = b
+                .resource_arn
+                .as_deref()
+                .map(|a| format!(" of {a}"))
+                .unwrap_or_default();
             format!("AWS Backup restore of the {point}{of} (vault {})", b.vault)
         }
         RestoreSource::RdsSnapshot(s) => match &s.instance {
             Some(i) if s.snapshot == "latest" => format!("RDS restore of the latest snapshot of `{i}`"),
             _ => format!("RDS restore of snapshot `{}`", s.snapshot),
         },
-        RestoreSource::RdsPointInTime(p) => format!("RDS point-in-time restore of `{}` to {}", p.instance, time(&p.time)),
+        RestoreSource::RdsPointInTime(p) => {
+            format!("RDS point-in-time restore of `{}` to {}", p.instance, time(&p.time))
+        }
         RestoreSource::AuroraClusterSnapshot(s) => match &s.cluster {
-            Some(c) if s.snapshot == "latest" => format!("Aurora restore of the latest cluster snapshot of `{c}` (+1 instance)"),
+            Some(c) if s.snapshot == "latest" => {
+                format!("Aurora restore of the latest cluster snapshot of `{c}` (+1 instance)")
+            }
             _ => format!("Aurora restore of cluster snapshot `{}` (+1 instance)", s.snapshot),
         },
-        RestoreSource::AuroraPointInTime(p) => format!("Aurora point-in-time restore of `{}` to {} (+1 instance)", p.cluster, time(&p.time)),
+        RestoreSource::AuroraPointInTime(p) => format!(
+            "Aurora point-in-time restore of `{}` to {} (+1 instance)",
+            p.cluster,
+            time(&p.time)
+        ),
         RestoreSource::EbsSnapshot(s) => match &s.volume {
             Some(v) if s.snapshot == "latest" => format!("EBS volume from the latest snapshot of {v}"),
             _ => format!("EBS volume from {}", s.snapshot),
@@ -109,7 +148,11 @@ fn describe_source(source: &RestoreSource) -> String {
 }
 
 fn time(value: &str) -> String {
-    if value == "latest" { "the latest restorable time".to_owned() } else { value.to_owned() }
+    if value == "latest" {
+        "the latest restorable time".to_owned()
+    } else {
+        value.to_owned()
+    }
 }
 
 fn first_line(text: &str) -> &str {

@@ -42,9 +42,7 @@ impl HumanDuration {
     /// Parses `45m`, `24h`, `1h30m`, `1h 30m`, `2d`, `90s`, `500ms`. Days count as 24 hours.
     pub fn parse(text: &str) -> Result<Self, DurationError> {
         let trimmed = text.trim();
-        let span: jiff::Span = trimmed
-            .parse()
-            .map_err(|_| DurationError::Malformed(text.to_owned()))?;
+        let span: jiff::Span = trimmed.parse().map_err(|_| DurationError::Malformed(text.to_owned()))?;
         if span.get_years() != 0 || span.get_months() != 0 || span.get_weeks() != 0 {
             return Err(DurationError::Calendar(text.to_owned()));
         }
@@ -105,7 +103,6 @@ impl JsonSchema for HumanDuration {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,7 +125,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_forms() {
-        for text in ["", "45", "m", "45x", "-5m", "1 month", "2w", "1y", "abc", "45 minutes ago"] {
+        for text in [
+            "",
+            "45",
+            "m",
+            "45x",
+            "-5m",
+            "1 month",
+            "2w",
+            "1y",
+            "abc",
+            "45 minutes ago",
+        ] {
             assert!(HumanDuration::parse(text).is_err(), "{text} should be rejected");
         }
     }

@@ -41,7 +41,10 @@ pub fn check(format: &str, value: &str) -> Result<(), FormatError> {
     if ok {
         return Ok(());
     }
-    Err(FormatError { reason: reason(format, value), expected: expected(format) })
+    Err(FormatError {
+        reason: reason(format, value),
+        expected: expected(format),
+    })
 }
 
 /// Why a value does not have its format.
@@ -55,13 +58,18 @@ pub struct FormatError {
 
 fn reason(format: &str, value: &str) -> String {
     match format {
-        "duration" => HumanDuration::parse(value).err().map_or_else(String::new, |e| e.to_string()),
+        "duration" => HumanDuration::parse(value)
+            .err()
+            .map_or_else(String::new, |e| e.to_string()),
         "schedule" => schedule(value).err().unwrap_or_default(),
         "iana-timezone" => format!("`{value}` is not an IANA time zone"),
         "date-time" | "latest-or-date-time" => format!("`{value}` is not an RFC 3339 timestamp"),
         "ipv4-cidr" => cidr(value).err().unwrap_or_default(),
         "regex" => match regex::Regex::new(value) {
-            Err(e) => format!("`{value}` is not a valid regular expression: {}", last_line(&e.to_string())),
+            Err(e) => format!(
+                "`{value}` is not a valid regular expression: {}",
+                last_line(&e.to_string())
+            ),
             Ok(_) => String::new(),
         },
         _ => format!("`{value}` is not a {}", format.replace('-', " ")),
@@ -75,13 +83,19 @@ fn last_line(text: &str) -> &str {
 fn expected(format: &str) -> &'static str {
     match format {
         "duration" => HumanDuration::EXAMPLES,
-        "schedule" => "a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. `0 3 1 * *`, or monthly, weekly, daily",
+        "schedule" => {
+            "a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. `0 3 1 * *`, or monthly, weekly, daily"
+        }
         "iana-timezone" => "an IANA time zone name, e.g. UTC, Europe/Berlin, America/New_York",
         "date-time" => "an RFC 3339 timestamp with a zone, e.g. 2026-11-01T03:00:00Z",
         "latest-or-date-time" => "`latest` or an RFC 3339 timestamp with a zone, e.g. 2026-11-01T03:00:00Z",
         "iam-role-arn" => "an IAM role ARN, e.g. arn:aws:iam::123456789012:role/firedrill-drills",
-        "protected-resource-arn" => "the ARN of an RDS instance (…:db:name), Aurora cluster (…:cluster:name), EBS volume (…:volume/vol-…) or EC2 instance (…:instance/i-…)",
-        "recovery-point-arn" => "an AWS Backup recovery point ARN (…:recovery-point:…) or an RDS/EBS/EC2 snapshot or image ARN",
+        "protected-resource-arn" => {
+            "the ARN of an RDS instance (…:db:name), Aurora cluster (…:cluster:name), EBS volume (…:volume/vol-…) or EC2 instance (…:instance/i-…)"
+        }
+        "recovery-point-arn" => {
+            "an AWS Backup recovery point ARN (…:recovery-point:…) or an RDS/EBS/EC2 snapshot or image ARN"
+        }
         "ipv4-cidr" => "an IPv4 CIDR from /16 to /24, e.g. 10.250.0.0/16",
         "regex" => "a regular expression in Rust regex syntax",
         _ => "see `firedrill schema`",
@@ -116,7 +130,10 @@ pub fn cidr(value: &str) -> Result<(Ipv4Addr, u8), String> {
     }
     let mask = u32::MAX << (32 - prefix);
     if u32::from(address) & !mask != 0 {
-        return Err(format!("`{value}` has host bits set; the block starts at {}", Ipv4Addr::from(u32::from(address) & mask)));
+        return Err(format!(
+            "`{value}` has host bits set; the block starts at {}",
+            Ipv4Addr::from(u32::from(address) & mask)
+        ));
     }
     Ok((address, prefix))
 }
@@ -137,8 +154,12 @@ pub fn arn(value: &str) -> Option<Arn<'_>> {
     let (service, region, account, resource) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let partition_ok = matches!(partition, "aws" | "aws-cn" | "aws-us-gov");
     let account_ok = account.is_empty() || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
-    (prefix == "arn" && partition_ok && !service.is_empty() && account_ok && !resource.is_empty())
-        .then_some(Arn { service, region, account, resource })
+    (prefix == "arn" && partition_ok && !service.is_empty() && account_ok && !resource.is_empty()).then_some(Arn {
+        service,
+        region,
+        account,
+        resource,
+    })
 }
 
 /// What kind of resource an AWS Backup protected-resource ARN names.
@@ -216,7 +237,13 @@ mod tests {
         assert!(arn("not an arn").is_none());
         assert!(check("iam-role-arn", "arn:aws:iam::123456789012:role/dr").is_ok());
         assert!(check("iam-role-arn", "arn:aws:iam::123456789012:user/dr").is_err());
-        assert!(check("recovery-point-arn", "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7").is_ok());
+        assert!(
+            check(
+                "recovery-point-arn",
+                "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7"
+            )
+            .is_ok()
+        );
     }
 
     #[test]

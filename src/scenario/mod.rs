@@ -47,7 +47,11 @@ pub fn load(file: &Path, checks_dir: Option<&Path>) -> Result<LoadedScenario, Lo
     let bytes = read_limited(file)?;
     let checks_dir = checks_dir.map_or_else(|| default_checks_dir(file), Path::to_path_buf);
     let scenario = parse(file, bytes, &checks_dir)?;
-    Ok(LoadedScenario { file: file.to_owned(), checks_dir, scenario })
+    Ok(LoadedScenario {
+        file: file.to_owned(),
+        checks_dir,
+        scenario,
+    })
 }
 
 /// Where a scenario's check scripts live when not told: `checks/` beside the folder the
@@ -62,11 +66,17 @@ pub fn default_checks_dir(file: &Path) -> PathBuf {
 
 fn read_limited(file: &Path) -> Result<Vec<u8>, LoadError> {
     use std::io::Read;
-    let unreadable = |source| LoadError::Unreadable { file: file.to_owned(), source };
+    let unreadable = |source| LoadError::Unreadable {
+        file: file.to_owned(),
+        source,
+    };
     let handle = std::fs::File::open(file).map_err(unreadable)?;
     let mut bytes = Vec::new();
     // Read one byte past the limit, so an oversized file is known without reading it all.
-    handle.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+    handle
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         let problem = Problem::new("", format!("the file is larger than {} KiB", MAX_FILE_BYTES / 1024))
             .hint("a scenario is a few kilobytes; is this the right file?");
@@ -86,7 +96,11 @@ pub fn parse(file: &Path, bytes: Vec<u8>, checks_dir: &Path) -> Result<Scenario,
         InvalidScenario::new(file, "", vec![problem])
     })?;
     let invalid = |problems| InvalidScenario::new(file, text.as_str(), problems);
-    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
         let problem = Problem::new("", "the file is empty")
             .hint("start from an example in scenarios/, or see the README's scenario format");
         return Err(invalid(vec![problem]));
@@ -98,7 +112,10 @@ pub fn parse(file: &Path, bytes: Vec<u8>, checks_dir: &Path) -> Result<Scenario,
     }
     let scenario: Scenario = serde_json::from_value(document.value).map_err(|e| {
         // The schema is generated from these types, so this is a firedrill bug; say so.
-        invalid(vec![Problem::new("", format!("firedrill could not read this valid-looking scenario: {e}")).hint("please report this as a bug with the file")])
+        invalid(vec![
+            Problem::new("", format!("firedrill could not read this valid-looking scenario: {e}"))
+                .hint("please report this as a bug with the file"),
+        ])
     })?;
     problems = validate::validate(&scenario, &validate::Context { checks_dir });
     if problems.is_empty() {

@@ -517,7 +517,7 @@ pub struct SecretsManagerRef {
 }
 
 /// What a check's result must look like to pass.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expectations {
     /// The exit code that means success.
@@ -538,18 +538,6 @@ pub struct Expectations {
     /// against; the script receives its path as `FIREDRILL_MANIFEST`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest: Option<String>,
-}
-
-impl Default for Expectations {
-    fn default() -> Self {
-        Self {
-            exit_code: 0,
-            stdout_matches: None,
-            values: BTreeMap::new(),
-            row_counts: BTreeMap::new(),
-            manifest: None,
-        }
-    }
 }
 
 /// A row-count threshold.
@@ -637,15 +625,21 @@ impl RestoreSource {
         use super::formats::{ProtectedKind, arn};
         match self {
             RestoreSource::AwsBackup(backup) => {
-                let from_resource = backup.resource_arn.as_deref().and_then(arn).and_then(|a| ProtectedKind::of_arn(&a));
+                let from_resource = backup
+                    .resource_arn
+                    .as_deref()
+                    .and_then(arn)
+                    .and_then(|a| ProtectedKind::of_arn(&a));
                 let from_point = match &backup.recovery_point {
-                    RecoveryPointSelector::Arn(point) => arn(point).and_then(|a| match (a.service, a.resource.split_once([':', '/'])) {
-                        ("rds", Some(("snapshot", _))) => Some(ProtectedKind::RdsInstance),
-                        ("rds", Some(("cluster-snapshot", _))) => Some(ProtectedKind::AuroraCluster),
-                        ("ec2", Some(("snapshot", _))) => Some(ProtectedKind::EbsVolume),
-                        ("ec2", Some(("image", _))) => Some(ProtectedKind::Ec2Instance),
-                        _ => None,
-                    }),
+                    RecoveryPointSelector::Arn(point) => {
+                        arn(point).and_then(|a| match (a.service, a.resource.split_once([':', '/'])) {
+                            ("rds", Some(("snapshot", _))) => Some(ProtectedKind::RdsInstance),
+                            ("rds", Some(("cluster-snapshot", _))) => Some(ProtectedKind::AuroraCluster),
+                            ("ec2", Some(("snapshot", _))) => Some(ProtectedKind::EbsVolume),
+                            ("ec2", Some(("image", _))) => Some(ProtectedKind::Ec2Instance),
+                            _ => None,
+                        })
+                    }
                     _ => None,
                 };
                 from_resource.or(from_point).map(|k| match k {

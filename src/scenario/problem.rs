@@ -24,7 +24,12 @@ impl Place {
         let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
         let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
         let column = String::from_utf8_lossy(&before[line_start..]).chars().count() as u64 + 1;
-        Place { line, column, offset, len: 1 }
+        Place {
+            line,
+            column,
+            offset,
+            len: 1,
+        }
     }
 }
 
@@ -46,7 +51,12 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), place: None, message: message.into(), hint: None }
+        Self {
+            field: field.into(),
+            place: None,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -72,12 +82,18 @@ pub struct InvalidScenario {
 
 impl InvalidScenario {
     pub fn new(file: &Path, text: impl Into<Arc<str>>, problems: Vec<Problem>) -> Self {
-        Self { file: file.to_owned(), text: text.into(), problems }
+        Self {
+            file: file.to_owned(),
+            text: text.into(),
+            problems,
+        }
     }
 
     /// One miette diagnostic per problem, each with its file, line, column and snippet.
     pub fn diagnostics(&self) -> impl Iterator<Item = ProblemDiagnostic> + '_ {
-        self.problems.iter().map(|problem| ProblemDiagnostic::new(self, problem))
+        self.problems
+            .iter()
+            .map(|problem| ProblemDiagnostic::new(self, problem))
     }
 }
 
@@ -102,16 +118,19 @@ impl ProblemDiagnostic {
             Some(p) => format!("{file}:{}:{}: {}", p.line, p.column, problem.message),
             None => format!("{file}: {}", problem.message),
         };
-        let label = if problem.field.is_empty() { "here".to_owned() } else { field_name(&problem.field) };
+        let label = if problem.field.is_empty() {
+            "here".to_owned()
+        } else {
+            field_name(&problem.field)
+        };
         // A snippet of a huge line (minified or hostile input) would flood the terminal.
         let located = problem
             .place
             .filter(|p| !scenario.text.is_empty() && line_length(&scenario.text, p.offset) <= MAX_SNIPPET_LINE);
         Self {
             heading,
-            source_code: located.map(|_| {
-                NamedSource::new(file.to_string(), scenario.text.clone()).with_language("yaml")
-            }),
+            source_code: located
+                .map(|_| NamedSource::new(file.to_string(), scenario.text.clone()).with_language("yaml")),
             span: located.map(|p| SourceSpan::new(p.offset.into(), p.len)),
             label,
             hint: problem.hint.clone(),
@@ -126,7 +145,10 @@ fn line_length(text: &str, offset: usize) -> usize {
     let bytes = text.as_bytes();
     let offset = offset.min(bytes.len());
     let start = bytes[..offset].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let end = bytes[offset..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| offset + i);
+    let end = bytes[offset..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| offset + i);
     end - start
 }
 

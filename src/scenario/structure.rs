@@ -20,7 +20,9 @@ static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
     for format in formats::FORMATS {
         options = options.with_format(format, move |value: &str| formats::check(format, value).is_ok());
     }
-    options.build(scenario_schema()).expect("the generated scenario schema compiles")
+    options
+        .build(scenario_schema())
+        .expect("the generated scenario schema compiles")
 });
 
 /// Every structural problem of `document`, in document order.
@@ -73,15 +75,15 @@ fn word(error: &ValidationError<'_>, places: &Places) -> Vec<Problem> {
             format!("{field}: {} is not one of {}", short(instance), list(options)),
         )
         .at(at(&pointer)),
-        ValidationErrorKind::Constant { expected_value } => Problem::new(
-            &pointer,
-            format!("{field} must be {expected_value}"),
-        )
-        .at(at(&pointer)),
+        ValidationErrorKind::Constant { expected_value } => {
+            Problem::new(&pointer, format!("{field} must be {expected_value}")).at(at(&pointer))
+        }
         ValidationErrorKind::Format { format } => {
             let text = instance.as_str().unwrap_or_default();
             let failure = formats::check(format, text).err();
-            let reason = failure.as_ref().map_or_else(|| format!("not a valid {format}"), |f| f.reason.clone());
+            let reason = failure
+                .as_ref()
+                .map_or_else(|| format!("not a valid {format}"), |f| f.reason.clone());
             let mut problem = Problem::new(&pointer, format!("{field}: {reason}")).at(at(&pointer));
             problem.hint = failure.map(|f| format!("expected {}", f.expected));
             problem
@@ -119,15 +121,21 @@ fn word_alternatives(
     }
     let field = display_field(pointer);
     vec![
-        Problem::new(pointer, format!("{field}: {} is none of the forms it can take", short(instance)))
-            .at(places.value(pointer))
-            .hint(format!("{field} takes one of: {}", choices.join(", "))),
+        Problem::new(
+            pointer,
+            format!("{field}: {} is none of the forms it can take", short(instance)),
+        )
+        .at(places.value(pointer))
+        .hint(format!("{field} takes one of: {}", choices.join(", "))),
     ]
 }
 
 /// The branch the author meant: the only one that did not fail on its type or its tag
 /// (a missing required key) at this very place.
-fn meant_branch<'a>(pointer: &str, branches: &'a [Vec<ValidationError<'static>>]) -> Option<&'a [ValidationError<'static>]> {
+fn meant_branch<'a>(
+    pointer: &str,
+    branches: &'a [Vec<ValidationError<'static>>],
+) -> Option<&'a [ValidationError<'static>]> {
     let wrong_kind = |e: &ValidationError<'_>| {
         e.instance_path().as_str() == pointer
             && matches!(
@@ -154,9 +162,13 @@ fn alternatives(pointer: &str, errors: &[ValidationError<'_>]) -> Vec<String> {
                 out.push(format!("`{}: …`", property.as_str().unwrap_or_default()))
             }
             ValidationErrorKind::Constant { expected_value } => out.push(format!("`{}`", plain(expected_value))),
-            ValidationErrorKind::Enum { options } => {
-                out.extend(options.as_array().into_iter().flatten().map(|o| format!("`{}`", plain(o))))
-            }
+            ValidationErrorKind::Enum { options } => out.extend(
+                options
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|o| format!("`{}`", plain(o))),
+            ),
             ValidationErrorKind::Type { kind } if errors.len() == 1 => out.push(type_words(kind)),
             ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
                 out.extend(context.iter().flat_map(|b| alternatives(pointer, b)))
@@ -169,7 +181,9 @@ fn alternatives(pointer: &str, errors: &[ValidationError<'_>]) -> Vec<String> {
 
 /// The fields an object may have, read from the schema where the error was found.
 fn allowed_fields(error: &ValidationError<'_>) -> Vec<String> {
-    let Some(location) = error.absolute_keyword_location() else { return Vec::new() };
+    let Some(location) = error.absolute_keyword_location() else {
+        return Vec::new();
+    };
     let fragment = location.fragment().map(|f| f.as_str().to_owned()).unwrap_or_default();
     let object_pointer = fragment.strip_suffix("/additionalProperties").unwrap_or(&fragment);
     let schema = scenario_schema();
@@ -191,7 +205,11 @@ fn closest<'a>(name: &str, allowed: &'a [String]) -> Option<&'a str> {
 }
 
 fn display_field(pointer: &str) -> String {
-    if pointer.is_empty() { "the scenario".to_owned() } else { format!("`{}`", field_name(pointer)) }
+    if pointer.is_empty() {
+        "the scenario".to_owned()
+    } else {
+        format!("`{}`", field_name(pointer))
+    }
 }
 
 fn pattern_hint(pointer: &str) -> String {
@@ -244,11 +262,18 @@ fn json_type(value: &Value) -> String {
 /// A value as it would be quoted in a message, cut short.
 fn short(value: &Value) -> String {
     let text = match value {
-        Value::Object(map) if !map.is_empty() => format!("a mapping with `{}`", map.keys().cloned().collect::<Vec<_>>().join("`, `")),
+        Value::Object(map) if !map.is_empty() => format!(
+            "a mapping with `{}`",
+            map.keys().cloned().collect::<Vec<_>>().join("`, `")
+        ),
         Value::Array(_) => "a list".to_owned(),
         other => format!("`{}`", plain(other)),
     };
-    if text.chars().count() > 80 { format!("{}…", text.chars().take(79).collect::<String>()) } else { text }
+    if text.chars().count() > 80 {
+        format!("{}…", text.chars().take(79).collect::<String>())
+    } else {
+        text
+    }
 }
 
 fn plain(value: &Value) -> String {
@@ -256,6 +281,11 @@ fn plain(value: &Value) -> String {
 }
 
 fn list(options: &Value) -> String {
-    let names: Vec<String> = options.as_array().into_iter().flatten().map(|o| format!("`{}`", plain(o))).collect();
+    let names: Vec<String> = options
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| format!("`{}`", plain(o)))
+        .collect();
     names.join(", ")
 }

@@ -30,7 +30,9 @@ pub fn parse(template: &str) -> Result<Vec<Segment>, String> {
             segments.push(Segment::Text(rest[..start].to_owned()));
         }
         let after = &rest[start + 2..];
-        let end = after.find("}}").ok_or_else(|| "a `{{` is never closed with `}}`".to_owned())?;
+        let end = after
+            .find("}}")
+            .ok_or_else(|| "a `{{` is never closed with `}}`".to_owned())?;
         segments.push(Segment::Ref(reference(after[..end].trim())?));
         rest = &after[end + 2..];
     }
@@ -43,9 +45,10 @@ pub fn parse(template: &str) -> Result<Vec<Segment>, String> {
 fn reference(expression: &str) -> Result<Reference, String> {
     let parts: Vec<&str> = expression.split('.').collect();
     match parts.as_slice() {
-        ["restores", id, output] if !id.is_empty() && !output.is_empty() => {
-            Ok(Reference::Restore { id: (*id).to_owned(), output: (*output).to_owned() })
-        }
+        ["restores", id, output] if !id.is_empty() && !output.is_empty() => Ok(Reference::Restore {
+            id: (*id).to_owned(),
+            output: (*output).to_owned(),
+        }),
         ["run", "id"] => Ok(Reference::RunId),
         ["run", "t0"] => Ok(Reference::RunT0),
         _ => Err(format!(
@@ -69,7 +72,10 @@ mod tests {
         assert_eq!(segments.len(), 5);
         assert_eq!(
             segments[1],
-            Segment::Ref(Reference::Restore { id: "orders-db".into(), output: "endpoint".into() })
+            Segment::Ref(Reference::Restore {
+                id: "orders-db".into(),
+                output: "endpoint".into()
+            })
         );
         assert_eq!(parse("{{ run.id }}").unwrap(), vec![Segment::Ref(Reference::RunId)]);
     }
@@ -77,7 +83,11 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         assert!(parse("{{ restores.db.endpoint").unwrap_err().contains("never closed"));
-        assert!(parse("{{ restores.db }}").unwrap_err().contains("not a known reference"));
+        assert!(
+            parse("{{ restores.db }}")
+                .unwrap_err()
+                .contains("not a known reference")
+        );
         assert!(parse("{{ env.HOME }}").is_err());
         assert!(is_literal("plain text"));
         assert!(!is_literal("{{ run.id }}"));

@@ -45,14 +45,28 @@ struct Ids<'a> {
 
 fn unique_ids<'a>(scenario: &'a Scenario, problems: &mut Vec<Problem>) -> Ids<'a> {
     let mut seen: HashMap<&str, String> = HashMap::new();
-    let restores = scenario.restores.iter().enumerate().map(|(i, r)| (format!("/restores/{i}/id"), r.id.as_str()));
-    let checks = scenario.checks.iter().enumerate().map(|(i, c)| (format!("/checks/{i}/id"), c.id.as_str()));
-    let manual = scenario.manual.iter().enumerate().map(|(i, m)| (format!("/manual/{i}/id"), m.id.as_str()));
+    let restores = scenario
+        .restores
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (format!("/restores/{i}/id"), r.id.as_str()));
+    let checks = scenario
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (format!("/checks/{i}/id"), c.id.as_str()));
+    let manual = scenario
+        .manual
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (format!("/manual/{i}/id"), m.id.as_str()));
     for (pointer, id) in restores.chain(checks).chain(manual) {
         if let Some(first) = seen.get(id) {
             problems.push(
-                Problem::new(&pointer, format!("the id `{id}` is used twice"))
-                    .hint(format!("ids of restores, checks and manual steps must be unique; the first `{id}` is at {}", super::problem::field_name(first))),
+                Problem::new(&pointer, format!("the id `{id}` is used twice")).hint(format!(
+                    "ids of restores, checks and manual steps must be unique; the first `{id}` is at {}",
+                    super::problem::field_name(first)
+                )),
             );
         } else {
             seen.insert(id, pointer);
@@ -117,14 +131,20 @@ fn isolation(scenario: &Scenario, problems: &mut Vec<Problem>) {
         .any(|v| matches!(v, EnvValue::Secret(SecretRef::SecretsManager(_))));
     if uses_secrets_manager && !endpoints.contains(&Endpoint::Secretsmanager) {
         problems.push(
-            Problem::new("/isolation/endpoints", "a check reads a Secrets Manager secret, but there is no `secretsmanager` endpoint")
-                .hint("add `secretsmanager` to isolation.endpoints"),
+            Problem::new(
+                "/isolation/endpoints",
+                "a check reads a Secrets Manager secret, but there is no `secretsmanager` endpoint",
+            )
+            .hint("add `secretsmanager` to isolation.endpoints"),
         );
     }
     let mut seen = HashSet::new();
     for (i, endpoint) in endpoints.iter().enumerate() {
         if !seen.insert(endpoint) {
-            problems.push(Problem::new(format!("/isolation/endpoints/{i}"), format!("the `{}` endpoint is listed twice", endpoint.service_name())));
+            problems.push(Problem::new(
+                format!("/isolation/endpoints/{i}"),
+                format!("the `{}` endpoint is listed twice", endpoint.service_name()),
+            ));
         }
     }
     if let Some(role) = &scenario.assume_role
@@ -138,28 +158,44 @@ fn restore_rules(i: usize, restore: &Restore, ids: &Ids<'_>, problems: &mut Vec<
     let at = |field: &str| format!("/restores/{i}{field}");
     for (j, dependency) in restore.depends_on.iter().enumerate() {
         if dependency == &restore.id {
-            problems.push(Problem::new(at(&format!("/depends_on/{j}")), format!("restore `{}` depends on itself", restore.id)));
+            problems.push(Problem::new(
+                at(&format!("/depends_on/{j}")),
+                format!("restore `{}` depends on itself", restore.id),
+            ));
         } else if !ids.restores.contains_key(dependency.as_str()) {
-            problems.push(unknown_reference(at(&format!("/depends_on/{j}")), "restore", dependency, ids.restores.keys().copied()));
+            problems.push(unknown_reference(
+                at(&format!("/depends_on/{j}")),
+                "restore",
+                dependency,
+                ids.restores.keys().copied(),
+            ));
         }
     }
     source_rules(&at("/source"), restore, problems);
     overrides(&at("/overrides"), restore, problems);
     if restore.timeout.is_some_and(|t| t.is_zero()) {
-        problems.push(Problem::new(at("/timeout"), "a restore timeout of zero would fail every restore").hint("leave it out for the default of its kind, or give e.g. 2h"));
+        problems.push(
+            Problem::new(at("/timeout"), "a restore timeout of zero would fail every restore")
+                .hint("leave it out for the default of its kind, or give e.g. 2h"),
+        );
     }
 }
 
 fn source_rules(at: &str, restore: &Restore, problems: &mut Vec<Problem>) {
     let latest_without = |kind: &str, owner: &str| {
-        Problem::new(format!("{at}/{kind}/snapshot"), format!("`snapshot: latest` needs the `{owner}` whose newest snapshot to restore"))
-            .hint(format!("add `{owner}:` to {kind}, or name the snapshot"))
+        Problem::new(
+            format!("{at}/{kind}/snapshot"),
+            format!("`snapshot: latest` needs the `{owner}` whose newest snapshot to restore"),
+        )
+        .hint(format!("add `{owner}:` to {kind}, or name the snapshot"))
     };
     match &restore.source {
         RestoreSource::AwsBackup(backup) => {
             if backup.resource_arn.is_none() && restore.source.kind().is_none() {
                 let hint = match backup.recovery_point {
-                    RecoveryPointSelector::Arn(_) => "the recovery point ARN does not tell what it restores; add `resource_arn:` of the protected resource",
+                    RecoveryPointSelector::Arn(_) => {
+                        "the recovery point ARN does not tell what it restores; add `resource_arn:` of the protected resource"
+                    }
                     _ => "`latest` and `window` pick the newest recovery point of a resource; add `resource_arn:`",
                 };
                 problems.push(Problem::new(format!("{at}/aws_backup"), "aws_backup needs `resource_arn`").hint(hint));
@@ -167,7 +203,10 @@ fn source_rules(at: &str, restore: &Restore, problems: &mut Vec<Problem>) {
             if let Some(arn) = backup.resource_arn.as_deref().and_then(formats::arn)
                 && ProtectedKind::of_arn(&arn).is_none()
             {
-                problems.push(Problem::new(format!("{at}/aws_backup/resource_arn"), "firedrill restores RDS, Aurora, EBS and EC2 recovery points only"));
+                problems.push(Problem::new(
+                    format!("{at}/aws_backup/resource_arn"),
+                    "firedrill restores RDS, Aurora, EBS and EC2 recovery points only",
+                ));
             }
             if let RecoveryPointSelector::Window(window) = &backup.recovery_point {
                 time_window(&format!("{at}/aws_backup/recovery_point/window"), window, problems);
@@ -187,43 +226,84 @@ fn source_rules(at: &str, restore: &Restore, problems: &mut Vec<Problem>) {
 }
 
 fn time_window(at: &str, window: &TimeWindow, problems: &mut Vec<Problem>) {
-    let (Ok(from), Ok(to)) = (window.from.parse::<jiff::Timestamp>(), window.to.parse::<jiff::Timestamp>()) else {
+    let (Ok(from), Ok(to)) = (
+        window.from.parse::<jiff::Timestamp>(),
+        window.to.parse::<jiff::Timestamp>(),
+    ) else {
         return; // the schema check already reported the malformed end
     };
     if from > to {
-        problems.push(Problem::new(format!("{at}/to"), format!("the window ends ({to}) before it starts ({from})")).hint("swap `from` and `to`"));
+        problems.push(
+            Problem::new(
+                format!("{at}/to"),
+                format!("the window ends ({to}) before it starts ({from})"),
+            )
+            .hint("swap `from` and `to`"),
+        );
     }
 }
 
 fn overrides(at: &str, restore: &Restore, problems: &mut Vec<Problem>) {
     let Some(kind) = restore.source.kind() else { return };
     let o = &restore.overrides;
-    let database_only = [("instance_class", o.instance_class.is_some()), ("subnet_group", o.subnet_group.is_some()), ("parameter_group", o.parameter_group.is_some())];
+    let database_only = [
+        ("instance_class", o.instance_class.is_some()),
+        ("subnet_group", o.subnet_group.is_some()),
+        ("parameter_group", o.parameter_group.is_some()),
+    ];
     for (name, set) in database_only {
         if set && !kind.is_database() {
             problems.push(
-                Problem::new(format!("{at}/{name}"), format!("`{name}` applies to RDS and Aurora restores, not to a {}", kind.describe()))
-                    .hint(if kind == ResourceKind::Ec2Instance { "for an EC2 instance use `instance_type`" } else { "remove it" }),
+                Problem::new(
+                    format!("{at}/{name}"),
+                    format!(
+                        "`{name}` applies to RDS and Aurora restores, not to a {}",
+                        kind.describe()
+                    ),
+                )
+                .hint(if kind == ResourceKind::Ec2Instance {
+                    "for an EC2 instance use `instance_type`"
+                } else {
+                    "remove it"
+                }),
             );
         }
     }
     if o.instance_type.is_some() && kind != ResourceKind::Ec2Instance {
-        let hint = if kind.is_database() { "for a database use `instance_class`, e.g. db.t3.medium" } else { "remove it" };
-        problems.push(Problem::new(format!("{at}/instance_type"), format!("`instance_type` applies to EC2 instances, not to a {}", kind.describe())).hint(hint));
+        let hint = if kind.is_database() {
+            "for a database use `instance_class`, e.g. db.t3.medium"
+        } else {
+            "remove it"
+        };
+        problems.push(
+            Problem::new(
+                format!("{at}/instance_type"),
+                format!("`instance_type` applies to EC2 instances, not to a {}", kind.describe()),
+            )
+            .hint(hint),
+        );
     }
 }
 
 fn runner(scenario: &Scenario, ids: &Ids<'_>, problems: &mut Vec<Problem>) {
     let Runner::Restored(id) = &scenario.runner else { return };
     match ids.restores.get(id.as_str()) {
-        None => problems.push(unknown_reference("/runner/restored".to_owned(), "restore", id, ids.restores.keys().copied())),
+        None => problems.push(unknown_reference(
+            "/runner/restored".to_owned(),
+            "restore",
+            id,
+            ids.restores.keys().copied(),
+        )),
         Some(restore) => match restore.source.kind() {
             Some(ResourceKind::Ec2Instance) => {}
             other => problems.push(
-                Problem::new("/runner/restored", format!(
-                    "the runner must be an EC2 instance, but `{id}` restores {}",
-                    other.map_or("an unknown kind of resource", |k| k.describe())
-                ))
+                Problem::new(
+                    "/runner/restored",
+                    format!(
+                        "the runner must be an EC2 instance, but `{id}` restores {}",
+                        other.map_or("an unknown kind of resource", |k| k.describe())
+                    ),
+                )
                 .hint("name an `ami` or EC2 `aws_backup` restore, or use `runner: {launch: {}}`"),
             ),
         },
@@ -234,7 +314,12 @@ fn check_rules(i: usize, check: &Check, ids: &Ids<'_>, context: &Context<'_>, pr
     let at = |field: &str| format!("/checks/{i}{field}");
     for (j, need) in check.needs.iter().enumerate() {
         if !ids.restores.contains_key(need.as_str()) {
-            problems.push(unknown_reference(at(&format!("/needs/{j}")), "restore", need, ids.restores.keys().copied()));
+            problems.push(unknown_reference(
+                at(&format!("/needs/{j}")),
+                "restore",
+                need,
+                ids.restores.keys().copied(),
+            ));
         }
     }
     script_file(&at("/script"), &check.script, "script", context, problems);
@@ -242,28 +327,50 @@ fn check_rules(i: usize, check: &Check, ids: &Ids<'_>, context: &Context<'_>, pr
         script_file(&at("/expect/manifest"), manifest, "manifest", context, problems);
     }
     for (name, value) in &check.env {
-        env_value(&at(&format!("/env/{}", escape(name))), name, value, check, ids, problems);
+        env_value(
+            &at(&format!("/env/{}", escape(name))),
+            name,
+            value,
+            check,
+            ids,
+            problems,
+        );
     }
     if check.timeout.is_zero() {
-        problems.push(Problem::new(at("/timeout"), "a check timeout of zero would fail the check").hint("give the check time to run, e.g. 5m"));
+        problems.push(
+            Problem::new(at("/timeout"), "a check timeout of zero would fail the check")
+                .hint("give the check time to run, e.g. 5m"),
+        );
     }
 }
 
 fn script_file(pointer: &str, path: &str, what: &str, context: &Context<'_>, problems: &mut Vec<Problem>) {
     let relative = Path::new(path);
-    let escapes = relative.is_absolute() || relative.components().any(|c| !matches!(c, std::path::Component::Normal(_)));
+    let escapes = relative.is_absolute()
+        || relative
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)));
     if escapes {
         problems.push(
-            Problem::new(pointer, format!("the {what} `{path}` is not a plain path inside the checks folder"))
-                .hint(format!("name it relative to {}, without `..` or a leading `/`", context.checks_dir.display())),
+            Problem::new(
+                pointer,
+                format!("the {what} `{path}` is not a plain path inside the checks folder"),
+            )
+            .hint(format!(
+                "name it relative to {}, without `..` or a leading `/`",
+                context.checks_dir.display()
+            )),
         );
         return;
     }
     let full = context.checks_dir.join(relative);
     if !full.is_file() {
         problems.push(
-            Problem::new(pointer, format!("the {what} `{path}` does not exist in {}", context.checks_dir.display()))
-                .hint("check the spelling, or point --checks-dir at the folder that holds it"),
+            Problem::new(
+                pointer,
+                format!("the {what} `{path}` does not exist in {}", context.checks_dir.display()),
+            )
+            .hint("check the spelling, or point --checks-dir at the folder that holds it"),
         );
     }
 }
@@ -286,23 +393,39 @@ fn env_value(pointer: &str, name: &str, value: &EnvValue, check: &Check, ids: &I
         }
     };
     for segment in segments {
-        let Segment::Ref(Reference::Restore { id, output }) = segment else { continue };
+        let Segment::Ref(Reference::Restore { id, output }) = segment else {
+            continue;
+        };
         let Some(restore) = ids.restores.get(id.as_str()) else {
-            problems.push(unknown_reference(pointer.to_owned(), "restore", &id, ids.restores.keys().copied()));
+            problems.push(unknown_reference(
+                pointer.to_owned(),
+                "restore",
+                &id,
+                ids.restores.keys().copied(),
+            ));
             continue;
         };
         if !check.needs.contains(&id) {
             problems.push(
-                Problem::new(pointer, format!("`{name}` uses restore `{id}`, which check `{}` does not list in `needs`", check.id))
-                    .hint(format!("add `{id}` to the check's `needs`, so the check waits for it")),
+                Problem::new(
+                    pointer,
+                    format!(
+                        "`{name}` uses restore `{id}`, which check `{}` does not list in `needs`",
+                        check.id
+                    ),
+                )
+                .hint(format!("add `{id}` to the check's `needs`, so the check waits for it")),
             );
         }
         if let Some(kind) = restore.source.kind()
             && !kind.outputs().contains(&output.as_str())
         {
             problems.push(
-                Problem::new(pointer, format!("restore `{id}` ({}) has no output `{output}`", kind.describe()))
-                    .hint(format!("restore `{id}` offers: {}", kind.outputs().join(", "))),
+                Problem::new(
+                    pointer,
+                    format!("restore `{id}` ({}) has no output `{output}`", kind.describe()),
+                )
+                .hint(format!("restore `{id}` offers: {}", kind.outputs().join(", "))),
             );
         }
     }
@@ -311,19 +434,31 @@ fn env_value(pointer: &str, name: &str, value: &EnvValue, check: &Check, ids: &I
 /// Names of variables that carry secrets.
 fn looks_secret(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    ["password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "private_key", "credential"]
-        .iter()
-        .any(|word| lower.contains(word))
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "private_key",
+        "credential",
+    ]
+    .iter()
+    .any(|word| lower.contains(word))
 }
 
 /// Values that are secrets whatever their name: AWS access keys and private keys.
 fn inline_secret_value(pointer: &str, value: &str, problems: &mut Vec<Problem>) {
-    static PATTERN: std::sync::LazyLock<Regex> =
-        std::sync::LazyLock::new(|| Regex::new(r"(?:A3T[A-Z0-9]|AKIA|ASIA)[A-Z0-9]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----").expect("valid regex"));
+    static PATTERN: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+        Regex::new(r"(?:A3T[A-Z0-9]|AKIA|ASIA)[A-Z0-9]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----").expect("valid regex")
+    });
     if PATTERN.is_match(value) {
         problems.push(
-            Problem::new(pointer, "this value contains an AWS access key or a private key")
-                .hint("remove it from the file and rotate it; reference secrets with `secrets_manager:` or `ssm_parameter:`"),
+            Problem::new(pointer, "this value contains an AWS access key or a private key").hint(
+                "remove it from the file and rotate it; reference secrets with `secrets_manager:` or `ssm_parameter:`",
+            ),
         );
     }
 }
@@ -331,26 +466,55 @@ fn inline_secret_value(pointer: &str, value: &str, problems: &mut Vec<Problem>) 
 fn manual(scenario: &Scenario, ids: &Ids<'_>, problems: &mut Vec<Problem>) {
     for (i, step) in scenario.manual.iter().enumerate() {
         for (j, after) in step.after.iter().enumerate() {
-            let known = ids.restores.contains_key(after.as_str()) || ids.checks.contains(after.as_str()) || ids.manual.contains(after.as_str());
+            let known = ids.restores.contains_key(after.as_str())
+                || ids.checks.contains(after.as_str())
+                || ids.manual.contains(after.as_str());
             if !known {
-                let all = ids.restores.keys().chain(ids.checks.iter()).chain(ids.manual.iter()).copied();
-                problems.push(unknown_reference(format!("/manual/{i}/after/{j}"), "restore, check or manual step", after, all));
+                let all = ids
+                    .restores
+                    .keys()
+                    .chain(ids.checks.iter())
+                    .chain(ids.manual.iter())
+                    .copied();
+                problems.push(unknown_reference(
+                    format!("/manual/{i}/after/{j}"),
+                    "restore, check or manual step",
+                    after,
+                    all,
+                ));
             }
         }
         for (j, before) in step.before.iter().enumerate() {
             if !ids.checks.contains(before.as_str()) {
-                problems.push(unknown_reference(format!("/manual/{i}/before/{j}"), "check", before, ids.checks.iter().copied()));
+                problems.push(unknown_reference(
+                    format!("/manual/{i}/before/{j}"),
+                    "check",
+                    before,
+                    ids.checks.iter().copied(),
+                ));
             }
         }
     }
 }
 
 fn watermarks(scenario: &Scenario, problems: &mut Vec<Problem>) {
-    let marked: Vec<usize> = scenario.checks.iter().enumerate().filter(|(_, c)| c.watermark).map(|(i, _)| i).collect();
+    let marked: Vec<usize> = scenario
+        .checks
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.watermark)
+        .map(|(i, _)| i)
+        .collect();
     for &i in marked.iter().skip(1) {
         problems.push(
-            Problem::new(format!("/checks/{i}/watermark"), "only one check can be the watermark check")
-                .hint(format!("the RPO is measured from one timestamp; `{}` is already the watermark check", scenario.checks[marked[0]].id)),
+            Problem::new(
+                format!("/checks/{i}/watermark"),
+                "only one check can be the watermark check",
+            )
+            .hint(format!(
+                "the RPO is measured from one timestamp; `{}` is already the watermark check",
+                scenario.checks[marked[0]].id
+            )),
         );
     }
 }
@@ -359,19 +523,40 @@ fn watermarks(scenario: &Scenario, problems: &mut Vec<Problem>) {
 fn cycles(scenario: &Scenario, problems: &mut Vec<Problem>) {
     let mut edges: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     for (i, r) in scenario.restores.iter().enumerate() {
-        edges.insert(r.id.clone(), (format!("/restores/{i}/depends_on"), r.depends_on.clone()));
+        edges.insert(
+            r.id.clone(),
+            (format!("/restores/{i}/depends_on"), r.depends_on.clone()),
+        );
     }
     for (i, c) in scenario.checks.iter().enumerate() {
-        let gated_by = scenario.manual.iter().filter(|m| m.before.contains(&c.id)).map(|m| m.id.clone());
-        edges.insert(c.id.clone(), (format!("/checks/{i}/needs"), c.needs.iter().cloned().chain(gated_by).collect()));
+        let gated_by = scenario
+            .manual
+            .iter()
+            .filter(|m| m.before.contains(&c.id))
+            .map(|m| m.id.clone());
+        edges.insert(
+            c.id.clone(),
+            (
+                format!("/checks/{i}/needs"),
+                c.needs.iter().cloned().chain(gated_by).collect(),
+            ),
+        );
     }
     for (i, m) in scenario.manual.iter().enumerate() {
         edges.insert(m.id.clone(), (format!("/manual/{i}/after"), m.after.clone()));
     }
-    let graph: BTreeMap<&str, Vec<&str>> = edges.iter().map(|(k, (_, v))| (k.as_str(), v.iter().map(String::as_str).collect())).collect();
+    let graph: BTreeMap<&str, Vec<&str>> = edges
+        .iter()
+        .map(|(k, (_, v))| (k.as_str(), v.iter().map(String::as_str).collect()))
+        .collect();
     for cycle in find_cycles(&graph) {
         let first = cycle[0];
-        let path = cycle.iter().chain(std::iter::once(&first)).copied().collect::<Vec<_>>().join(" → ");
+        let path = cycle
+            .iter()
+            .chain(std::iter::once(&first))
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" → ");
         problems.push(
             Problem::new(&edges[first].0, format!("`{first}` waits for itself: {path}"))
                 .hint("a drill's steps must form a chain without loops; remove one of these dependencies"),
@@ -382,7 +567,13 @@ fn cycles(scenario: &Scenario, problems: &mut Vec<Problem>) {
 /// The elementary cycles found by depth-first search, each once, starting at its
 /// smallest id. Self-loops are left to the rules that word them better.
 pub fn find_cycles<'a>(graph: &BTreeMap<&'a str, Vec<&'a str>>) -> Vec<Vec<&'a str>> {
-    fn visit<'a>(node: &'a str, graph: &BTreeMap<&'a str, Vec<&'a str>>, stack: &mut Vec<&'a str>, done: &mut HashSet<&'a str>, found: &mut Vec<Vec<&'a str>>) {
+    fn visit<'a>(
+        node: &'a str,
+        graph: &BTreeMap<&'a str, Vec<&'a str>>,
+        stack: &mut Vec<&'a str>,
+        done: &mut HashSet<&'a str>,
+        found: &mut Vec<Vec<&'a str>>,
+    ) {
         if let Some(start) = stack.iter().position(|n| *n == node) {
             let mut cycle = stack[start..].to_vec();
             if cycle.len() > 1 {
@@ -417,7 +608,9 @@ pub fn find_cycles<'a>(graph: &BTreeMap<&'a str, Vec<&'a str>>) -> Vec<Vec<&'a s
 fn unknown_reference<'a>(pointer: String, what: &str, name: &str, known: impl Iterator<Item = &'a str>) -> Problem {
     let mut known: Vec<&str> = known.collect();
     known.sort_unstable();
-    let close = known.iter().find(|k| strsim::damerau_levenshtein(name, k) <= (name.len().max(k.len()) / 3).max(1));
+    let close = known
+        .iter()
+        .find(|k| strsim::damerau_levenshtein(name, k) <= (name.len().max(k.len()) / 3).max(1));
     let hint = match (close, known.is_empty()) {
         (Some(close), _) => format!("did you mean `{close}`?"),
         (None, true) => format!("this scenario has no {what} yet"),
@@ -436,14 +629,23 @@ mod tests {
 
     #[test]
     fn finds_each_cycle_once() {
-        let graph: BTreeMap<&str, Vec<&str>> =
-            [("a", vec!["b"]), ("b", vec!["c"]), ("c", vec!["a"]), ("d", vec!["a"]), ("e", vec!["e"])].into_iter().collect();
+        let graph: BTreeMap<&str, Vec<&str>> = [
+            ("a", vec!["b"]),
+            ("b", vec!["c"]),
+            ("c", vec!["a"]),
+            ("d", vec!["a"]),
+            ("e", vec!["e"]),
+        ]
+        .into_iter()
+        .collect();
         assert_eq!(find_cycles(&graph), vec![vec!["a", "b", "c"]]);
     }
 
     #[test]
     fn acyclic_graphs_have_no_cycles() {
-        let graph: BTreeMap<&str, Vec<&str>> = [("a", vec![]), ("b", vec!["a"]), ("c", vec!["a", "b"])].into_iter().collect();
+        let graph: BTreeMap<&str, Vec<&str>> = [("a", vec![]), ("b", vec!["a"]), ("c", vec!["a", "b"])]
+            .into_iter()
+            .collect();
         assert!(find_cycles(&graph).is_empty());
     }
 

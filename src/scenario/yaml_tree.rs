@@ -74,14 +74,23 @@ fn yaml_problem(text: &str, error: &serde_saphyr::Error) -> Problem {
     let message = error.without_snippet().to_string();
     let message = strip_location_suffix(&message);
     let (message, hint) = if message.contains("Documents") {
-        ("the file holds more than one YAML document".to_owned(), "a scenario file holds one scenario; remove the `---` and what follows, or split the file")
-    } else if message.contains("budget breached") {
         (
-            format!("this is not valid YAML: the document is too large or too deeply nested once its aliases are expanded ({})", budget_name(&message)),
+            "the file holds more than one YAML document".to_owned(),
+            "a scenario file holds one scenario; remove the `---` and what follows, or split the file",
+        )
+    } else if message.contains("budget breached") || message.contains("recursion limit") {
+        (
+            format!(
+                "this is not valid YAML: the document is too large or too deeply nested once its aliases are expanded ({})",
+                budget_name(&message)
+            ),
             "a scenario needs neither deep nesting nor many aliases; is this the right file?",
         )
     } else {
-        (format!("this is not valid YAML: {message}"), "fix the YAML syntax at this place; `firedrill schema` shows the expected structure")
+        (
+            format!("this is not valid YAML: {message}"),
+            "fix the YAML syntax at this place; `firedrill schema` shows the expected structure",
+        )
     };
     Problem::new("", message).at(place).hint(hint)
 }
@@ -106,16 +115,28 @@ fn place_of(text: &str, location: &Location) -> Option<Place> {
         return None;
     }
     let span = location.span();
-    let offset = span.byte_offset().map(|o| o as usize).unwrap_or_else(|| {
-        line_column_offset(text, location.line(), location.column())
-    });
+    let offset = span
+        .byte_offset()
+        .map(|o| o as usize)
+        .unwrap_or_else(|| line_column_offset(text, location.line(), location.column()));
     let len = span.byte_len().map(|l| l as usize).unwrap_or(0).max(1);
-    let len = len.min(text.len().saturating_sub(offset)).max(usize::from(offset < text.len()));
-    Some(Place { line: location.line(), column: location.column(), offset, len })
+    let len = len
+        .min(text.len().saturating_sub(offset))
+        .max(usize::from(offset < text.len()));
+    Some(Place {
+        line: location.line(),
+        column: location.column(),
+        offset,
+        len,
+    })
 }
 
 fn line_column_offset(text: &str, line: u64, column: u64) -> usize {
-    let line_start: usize = text.split_inclusive('\n').take(line.saturating_sub(1) as usize).map(str::len).sum();
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1) as usize)
+        .map(str::len)
+        .sum();
     let in_line: usize = text[line_start.min(text.len())..]
         .chars()
         .take(column.saturating_sub(1) as usize)
