@@ -178,3 +178,23 @@ fn commands_not_built_yet_say_so_and_do_nothing() {
         assert!(stdout(&output).is_empty(), "{command} prints no result");
     }
 }
+
+#[test]
+fn the_readme_example_is_valid() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("```yaml\n# yaml-language-server")
+        .expect("the annotated example")
+        + "```yaml\n".len();
+    let end = start + readme[start..].find("```").expect("closing fence");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("readme.yaml");
+    std::fs::write(&file, &readme[start..end]).unwrap();
+    let output = firedrill([
+        "validate".as_ref(),
+        file.as_os_str(),
+        "--checks-dir".as_ref(),
+        "checks".as_ref(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
