@@ -57,10 +57,19 @@ pub fn load(file: &Path, checks_dir: Option<&Path>) -> Result<LoadedScenario, Lo
 /// Where a scenario's check scripts live when not told: `checks/` beside the folder the
 /// scenario is in (`scenarios/x.yaml` → `checks/`), else `checks/` in the current folder.
 pub fn default_checks_dir(file: &Path) -> PathBuf {
-    let beside = file.parent().and_then(Path::parent).map(|p| p.join("checks"));
-    match beside {
-        Some(dir) if dir.is_dir() => dir,
-        _ => PathBuf::from("checks"),
+    // `demo.yaml` has the empty path as its parent: that is the current folder.
+    let folder = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let beside = match folder.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(grandparent) => grandparent.join("checks"),
+        None => folder.join("..").join("checks"),
+    };
+    if beside.is_dir() {
+        beside
+    } else {
+        PathBuf::from("checks")
     }
 }
 

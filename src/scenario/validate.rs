@@ -147,11 +147,6 @@ fn isolation(scenario: &Scenario, problems: &mut Vec<Problem>) {
             ));
         }
     }
-    if let Some(role) = &scenario.assume_role
-        && formats::arn(role).is_none()
-    {
-        problems.push(Problem::new("/assume_role", format!("`{role}` is not an IAM role ARN")));
-    }
 }
 
 fn restore_rules(i: usize, restore: &Restore, ids: &Ids<'_>, problems: &mut Vec<Problem>) {
@@ -326,6 +321,15 @@ fn check_rules(i: usize, check: &Check, ids: &Ids<'_>, context: &Context<'_>, pr
     if let Some(manifest) = &check.expect.manifest {
         script_file(&at("/expect/manifest"), manifest, "manifest", context, problems);
     }
+    for name in check.env.keys().filter(|name| !is_variable_name(name)) {
+        problems.push(
+            Problem::new(
+                at(&format!("/env/{}", escape(name))),
+                format!("`{name}` is not a valid environment variable name"),
+            )
+            .hint("use letters, digits and `_`, not starting with a digit, e.g. PGHOST"),
+        );
+    }
     for (name, value) in &check.env {
         env_value(
             &at(&format!("/env/{}", escape(name))),
@@ -429,6 +433,13 @@ fn env_value(pointer: &str, name: &str, value: &EnvValue, check: &Check, ids: &I
             );
         }
     }
+}
+
+/// A name a shell accepts for a variable: the script reads it as `$NAME`.
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Names of variables that carry secrets.
@@ -654,5 +665,7 @@ mod tests {
         assert!(looks_secret("PGPASSWORD"));
         assert!(looks_secret("api_token"));
         assert!(!looks_secret("PGHOST"));
+        assert!(is_variable_name("PG_HOST2") && is_variable_name("_x"));
+        assert!(!is_variable_name("2FA") && !is_variable_name("PG-HOST") && !is_variable_name(""));
     }
 }
