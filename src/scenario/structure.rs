@@ -69,7 +69,8 @@ fn word(error: &ValidationError<'_>, places: &Places) -> Vec<Problem> {
             &pointer,
             format!("{field} must be {}, not {}", type_words(kind), json_type(instance)),
         )
-        .at(at(&pointer)),
+        .at(at(&pointer))
+        .hint(type_hint(kind)),
         ValidationErrorKind::Enum { options } => Problem::new(
             &pointer,
             format!("{field}: {} is not one of {}", short(instance), list(options)),
@@ -97,7 +98,9 @@ fn word(error: &ValidationError<'_>, places: &Places) -> Vec<Problem> {
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
             return word_alternatives(&pointer, instance, context, places);
         }
-        _ => Problem::new(&pointer, format!("{field}: {}", error.masked())).at(at(&pointer)),
+        _ => Problem::new(&pointer, format!("{field}: {}", error.masked()))
+            .at(at(&pointer))
+            .hint("`firedrill schema` describes every field and the values it takes"),
     };
     vec![problem]
 }
@@ -230,6 +233,20 @@ fn pattern_hint(pointer: &str) -> String {
         _ => "see `firedrill schema` for the form this field takes",
     }
     .to_owned()
+}
+
+/// How to write a value of the expected type, in YAML.
+fn type_hint(kind: &TypeKind) -> String {
+    let example = match type_words(kind).as_str() {
+        "a mapping" => "indented `key: value` lines under the field",
+        "a list" => "`[a, b]`, or one `- item` line per element",
+        "text" => "the text, quoted if it looks like a number or true/false",
+        "a whole number" => "digits only, e.g. `2`",
+        "a number" => "a number, e.g. `2.5`",
+        "true or false" => "`true` or `false`",
+        _ => "a value of the type the schema names",
+    };
+    format!("write {example}")
 }
 
 fn type_words(kind: &TypeKind) -> String {

@@ -6,7 +6,6 @@ use std::path::Path;
 
 use regex::Regex;
 
-use super::formats::{self, ProtectedKind};
 use super::model::*;
 use super::problem::Problem;
 use super::template::{self, Reference, Segment};
@@ -141,10 +140,13 @@ fn isolation(scenario: &Scenario, problems: &mut Vec<Problem>) {
     let mut seen = HashSet::new();
     for (i, endpoint) in endpoints.iter().enumerate() {
         if !seen.insert(endpoint) {
-            problems.push(Problem::new(
-                format!("/isolation/endpoints/{i}"),
-                format!("the `{}` endpoint is listed twice", endpoint.service_name()),
-            ));
+            problems.push(
+                Problem::new(
+                    format!("/isolation/endpoints/{i}"),
+                    format!("the `{}` endpoint is listed twice", endpoint.service_name()),
+                )
+                .hint("remove the second one"),
+            );
         }
     }
 }
@@ -153,10 +155,13 @@ fn restore_rules(i: usize, restore: &Restore, ids: &Ids<'_>, problems: &mut Vec<
     let at = |field: &str| format!("/restores/{i}{field}");
     for (j, dependency) in restore.depends_on.iter().enumerate() {
         if dependency == &restore.id {
-            problems.push(Problem::new(
-                at(&format!("/depends_on/{j}")),
-                format!("restore `{}` depends on itself", restore.id),
-            ));
+            problems.push(
+                Problem::new(
+                    at(&format!("/depends_on/{j}")),
+                    format!("restore `{}` depends on itself", restore.id),
+                )
+                .hint("a restore cannot wait for itself; remove it from depends_on"),
+            );
         } else if !ids.restores.contains_key(dependency.as_str()) {
             problems.push(unknown_reference(
                 at(&format!("/depends_on/{j}")),
@@ -194,14 +199,6 @@ fn source_rules(at: &str, restore: &Restore, problems: &mut Vec<Problem>) {
                     _ => "`latest` and `window` pick the newest recovery point of a resource; add `resource_arn:`",
                 };
                 problems.push(Problem::new(format!("{at}/aws_backup"), "aws_backup needs `resource_arn`").hint(hint));
-            }
-            if let Some(arn) = backup.resource_arn.as_deref().and_then(formats::arn)
-                && ProtectedKind::of_arn(&arn).is_none()
-            {
-                problems.push(Problem::new(
-                    format!("{at}/aws_backup/resource_arn"),
-                    "firedrill restores RDS, Aurora, EBS and EC2 recovery points only",
-                ));
             }
             if let RecoveryPointSelector::Window(window) = &backup.recovery_point {
                 time_window(&format!("{at}/aws_backup/recovery_point/window"), window, problems);
@@ -392,7 +389,10 @@ fn env_value(pointer: &str, name: &str, value: &EnvValue, check: &Check, ids: &I
     let segments = match template::parse(text) {
         Ok(segments) => segments,
         Err(message) => {
-            problems.push(Problem::new(pointer, message));
+            problems.push(
+                Problem::new(pointer, message)
+                    .hint("templates look like `{{ restores.<id>.<output> }}` or `{{ run.id }}`"),
+            );
             return;
         }
     };

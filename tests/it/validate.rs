@@ -63,8 +63,27 @@ fn every_broken_scenario_is_refused_with_file_line_and_reason() {
             None => assert!(err.contains(&relative), "{relative}: the file is named in\n{err}"),
         }
         assert!(!err.contains("panicked"), "{relative}: panicked\n{err}");
+        assert_every_problem_has_a_place_and_a_hint(&relative, line.is_some());
     }
     println!("{} broken scenarios refused", files.len());
+}
+
+/// In JSON, each problem of a file names its field's line and column (where the file
+/// could be read that far) and says how to fix it.
+fn assert_every_problem_has_a_place_and_a_hint(relative: &str, located: bool) {
+    let output = firedrill(["validate", "--format", "json", relative]);
+    let reports: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON report");
+    let problems = reports[0]["problems"].as_array().expect("problems");
+    assert!(!problems.is_empty(), "{relative}: no problem reported");
+    for problem in problems {
+        assert!(problem["hint"].is_string(), "{relative}: no hint for {problem}");
+        if located {
+            assert!(
+                problem["line"].is_u64() && problem["column"].is_u64(),
+                "{relative}: no place for {problem}"
+            );
+        }
+    }
 }
 
 /// Writes `bytes` as a scenario in a temporary folder and validates it.
