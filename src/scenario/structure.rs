@@ -44,11 +44,11 @@ fn word(error: &ValidationError<'_>, places: &Places) -> Vec<Problem> {
     let at = |pointer: &str| places.value(pointer);
     let problem = match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let allowed = allowed_fields(error);
             return unexpected
                 .iter()
                 .map(|name| {
                     let child = format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
-                    let allowed = allowed_fields(error);
                     let hint = match closest(name, &allowed) {
                         Some(close) => format!("did you mean `{close}`? {} takes: {}", field, allowed.join(", ")),
                         None => format!("{field} takes: {}", allowed.join(", ")),
@@ -75,9 +75,12 @@ fn word(error: &ValidationError<'_>, places: &Places) -> Vec<Problem> {
             &pointer,
             format!("{field}: {} is not one of {}", short(instance), list(options)),
         )
-        .at(at(&pointer)),
+        .at(at(&pointer))
+        .hint("write one of the values listed, spelt exactly so"),
         ValidationErrorKind::Constant { expected_value } => {
-            Problem::new(&pointer, format!("{field} must be {expected_value}")).at(at(&pointer))
+            Problem::new(&pointer, format!("{field} must be {expected_value}"))
+                .at(at(&pointer))
+                .hint("write exactly that value")
         }
         ValidationErrorKind::Format { format } => {
             let text = instance.as_str().unwrap_or_default();
@@ -85,9 +88,11 @@ fn word(error: &ValidationError<'_>, places: &Places) -> Vec<Problem> {
             let reason = failure
                 .as_ref()
                 .map_or_else(|| format!("not a valid {format}"), |f| f.reason.clone());
-            let mut problem = Problem::new(&pointer, format!("{field}: {reason}")).at(at(&pointer));
-            problem.hint = failure.map(|f| format!("expected {}", f.expected));
-            problem
+            let problem = Problem::new(&pointer, format!("{field}: {reason}")).at(at(&pointer));
+            problem.hint(failure.map_or_else(
+                || "see `firedrill schema`".to_owned(),
+                |f| format!("expected {}", f.expected),
+            ))
         }
         ValidationErrorKind::Pattern { .. } => Problem::new(
             &pointer,
