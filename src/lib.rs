@@ -3,9 +3,11 @@
 //! everything down, and reports on the history of drills.
 //!
 //! The binary is a thin shell over this library: `cli` parses the command line and calls
-//! into `scenario` (load and validate) and `plan` (scenario → DAG of steps).
+//! into `scenario` (load and validate) and `plan` (scenario → DAG of steps); `measure`
+//! holds the definitions of RTO, RPO and the outcome that the runner will use.
 
 pub mod cli;
 pub mod exit_code;
+pub mod measure;
 pub mod plan;
 pub mod scenario;
