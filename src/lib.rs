@@ -7,7 +7,13 @@
 //! holds the definitions of RTO, RPO and the outcome that the runner will use.
 
 pub mod cli;
+pub mod cloud;
 pub mod exit_code;
+pub mod expect;
+pub mod journal;
 pub mod measure;
 pub mod plan;
+pub mod report;
+pub mod result;
+pub mod runner;
 pub mod scenario;

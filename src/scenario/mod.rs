@@ -126,7 +126,17 @@ pub fn parse(file: &Path, bytes: Vec<u8>, checks_dir: &Path) -> Result<Scenario,
                 .hint("please report this as a bug with the file"),
         ])
     })?;
-    problems = validate::validate(&scenario, &validate::Context { checks_dir });
+    let scenario_dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    problems = validate::validate(
+        &scenario,
+        &validate::Context {
+            checks_dir,
+            scenario_dir,
+        },
+    );
     if problems.is_empty() {
         return Ok(scenario);
     }

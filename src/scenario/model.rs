@@ -69,6 +69,136 @@ pub struct Scenario {
     /// Steps done by people on game days, placed in the drill's order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub manual: Vec<ManualStep>,
+    /// How the simulated cloud behaves (only with `cloud: sim`): latencies, the data its
+    /// restores bring back, and faults to inject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sim: Option<SimSettings>,
+}
+
+/// The simulated cloud's behaviour for one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimSettings {
+    /// How long simulated operations take.
+    #[serde(default)]
+    pub latencies: SimLatencies,
+    /// How old the newest backup of every source is at t0 (the simulated nightly backup).
+    #[serde(default = "default_backup_age")]
+    pub backup_age: HumanDuration,
+    /// Folders (relative to the scenario file) whose copy a restore brings back, by
+    /// restore id; its `mount_path` points at the copy, whose files carry the backup's time.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, String>,
+    /// Faults to inject.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<SimFault>,
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        Self {
+            latencies: SimLatencies::default(),
+            backup_age: default_backup_age(),
+            data: BTreeMap::new(),
+            faults: Vec::new(),
+        }
+    }
+}
+
+fn default_backup_age() -> HumanDuration {
+    HumanDuration::from_secs(5 * 3600)
+}
+
+/// Simulated latencies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimLatencies {
+    /// Creating the isolated environment.
+    #[serde(default = "secs::<2>")]
+    pub isolation: HumanDuration,
+    /// A database restore (RDS, Aurora).
+    #[serde(default = "secs::<8>")]
+    pub database_restore: HumanDuration,
+    /// A volume or instance restore.
+    #[serde(default = "secs::<4>")]
+    pub volume_restore: HumanDuration,
+    /// A runner until it is online for SSM.
+    #[serde(default = "secs::<3>")]
+    pub runner: HumanDuration,
+    /// Any other call (describe, delete, tag).
+    #[serde(default = "millis::<200>")]
+    pub call: HumanDuration,
+}
+
+impl Default for SimLatencies {
+    fn default() -> Self {
+        Self {
+            isolation: secs::<2>(),
+            database_restore: secs::<8>(),
+            volume_restore: secs::<4>(),
+            runner: secs::<3>(),
+            call: millis::<200>(),
+        }
+    }
+}
+
+fn secs<const N: u64>() -> HumanDuration {
+    HumanDuration::from_secs(N)
+}
+
+fn millis<const N: u64>() -> HumanDuration {
+    HumanDuration::from_millis(N)
+}
+
+/// A fault the simulated cloud injects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimFault {
+    /// The cloud call that fails: find_recovery_point, create_environment,
+    /// verify_isolation, start_restore, observe_restores, start_runner, runner_online,
+    /// run_command, list_by_tag, read_tags, tag or delete.
+    pub call: SimCall,
+    /// How it fails.
+    pub fault: SimFaultKind,
+    /// Only for this restore or check id (calls about other ones succeed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Only the first N times (default: every time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u32>,
+}
+
+/// The cloud calls a fault can hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SimCall {
+    FindRecoveryPoint,
+    CreateEnvironment,
+    VerifyIsolation,
+    StartRestore,
+    ObserveRestores,
+    StartRunner,
+    RunnerOnline,
+    RunCommand,
+    ListByTag,
+    ReadTags,
+    Tag,
+    Delete,
+}
+
+/// How a simulated call fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SimFaultKind {
+    /// ThrottlingException: retryable.
+    Throttle,
+    /// AccessDeniedException.
+    AccessDenied,
+    /// Any other failure (for observe_restores: the restore fails; for run_command: the
+    /// check exits 1; for runner_online: the runner never comes online).
+    Error,
+    /// The call never answers (a restore that hangs).
+    Hang,
 }
 
 fn default_max_duration() -> HumanDuration {

@@ -10,9 +10,11 @@ use super::model::*;
 use super::problem::Problem;
 use super::template::{self, Reference, Segment};
 
-/// Where the scenario's check scripts live.
+/// Where the scenario's files live.
 pub struct Context<'a> {
     pub checks_dir: &'a Path,
+    /// The folder of the scenario file (`sim.data` paths are relative to it).
+    pub scenario_dir: &'a Path,
 }
 
 /// Every semantic problem of `scenario`, each with the JSON pointer of its field.
@@ -32,7 +34,48 @@ pub fn validate(scenario: &Scenario, context: &Context<'_>) -> Vec<Problem> {
     manual(scenario, &ids, &mut problems);
     watermarks(scenario, &mut problems);
     cycles(scenario, &mut problems);
+    sim(scenario, &ids, context, &mut problems);
     problems
+}
+
+fn sim(scenario: &Scenario, ids: &Ids<'_>, context: &Context<'_>, problems: &mut Vec<Problem>) {
+    let Some(sim) = &scenario.sim else { return };
+    if scenario.cloud != CloudKind::Sim {
+        problems.push(
+            Problem::new("/sim", "`sim` settings apply only to the simulated cloud")
+                .hint("add `cloud: sim`, or remove the `sim` block for a real drill"),
+        );
+    }
+    for (id, dir) in &sim.data {
+        let pointer = format!("/sim/data/{}", escape(id));
+        if !ids.restores.contains_key(id.as_str()) {
+            problems.push(unknown_reference(
+                pointer.clone(),
+                "restore",
+                id,
+                ids.restores.keys().copied(),
+            ));
+        }
+        if !context.scenario_dir.join(dir).is_dir() {
+            problems.push(
+                Problem::new(pointer, format!("the folder `{dir}` does not exist"))
+                    .hint("give a folder relative to the scenario file"),
+            );
+        }
+    }
+    for (i, fault) in sim.faults.iter().enumerate() {
+        let Some(target) = &fault.target else { continue };
+        let known = ids.restores.contains_key(target.as_str()) || ids.checks.contains(target.as_str());
+        if !known {
+            let all = ids.restores.keys().chain(ids.checks.iter()).copied();
+            problems.push(unknown_reference(
+                format!("/sim/faults/{i}/target"),
+                "restore or check",
+                target,
+                all,
+            ));
+        }
+    }
 }
 
 /// Every id of the scenario, by kind; one namespace, since `after` may name any of them.

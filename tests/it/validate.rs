@@ -190,7 +190,7 @@ fn usage_errors_exit_2_and_help_exits_0() {
 
 #[test]
 fn commands_not_built_yet_say_so_and_do_nothing() {
-    for command in ["run", "cleanup", "report", "history"] {
+    for command in ["cleanup", "report", "history"] {
         let output = firedrill([command, "scenarios/demo.yaml"]);
         assert_eq!(output.status.code(), Some(2), "{command}");
         assert!(stderr(&output).contains("not built yet"), "{command}");

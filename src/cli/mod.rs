@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod run;
+
 use crate::exit_code;
 use crate::plan;
 use crate::scenario::{self, LoadError};
@@ -48,8 +50,12 @@ pub enum Command {
     },
     /// Print the JSON Schema of scenario files (for editors and CI linting).
     Schema,
-    /// Run drills of scenarios: restore, check, measure, tear down. (Not built yet.)
-    Run(PendingArgs),
+    /// Run drills of scenarios: isolate, restore, check, measure, tear down.
+    ///
+    /// Writes each run's result (JSON), journal and HTML report to the history folder and
+    /// prints where they are. Scenarios with `cloud: sim` run on the built-in simulated
+    /// account; `cloud: aws` needs the AWS cloud (not built yet).
+    Run(run::RunArgs),
     /// Find and delete what earlier runs left behind, by tag and journal. (Not built yet.)
     Cleanup(PendingArgs),
     /// Render HTML trend reports from the history of drills. (Not built yet.)
@@ -112,7 +118,7 @@ pub fn run(cli: Cli) -> i32 {
             print!("{}", scenario::schema::scenario_schema_text());
             exit_code::SUCCESS
         }
-        Command::Run(_) => not_built("run", 3),
+        Command::Run(args) => run::run(&args),
         Command::Cleanup(_) => not_built("cleanup", 4),
         Command::Report(_) => not_built("report", 6),
         Command::History(_) => not_built("history", 6),

@@ -1,0 +1,276 @@
+//! The `Cloud` trait: everything a drill asks of AWS, shaped after the real calls, and the
+//! types that cross it. `sim` implements it in process; the AWS implementation (issue 5)
+//! maps each method to the SDK calls named in its documentation.
+//!
+//! Timestamps are the provider's own (restore job `CreationDate`/`CompletionDate`,
+//! instance launch time), so that the measures do not depend on how often we poll.
+
+pub mod sim;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::{Isolation, LaunchedRunner, ResourceKind, RestoreSource};
+
+/// Tags on every resource a run creates (DESIGN.md, invariant 1).
+pub const TAG_RUN_ID: &str = "firedrill:run-id";
+pub const TAG_SCENARIO: &str = "firedrill:scenario";
+pub const TAG_CREATED_BY: &str = "firedrill:created-by";
+pub const TAG_KEEP_UNTIL: &str = "firedrill:keep-until";
+
+/// Key/value tags.
+pub type Tags = BTreeMap<String, String>;
+
+/// What kind of thing a resource is, as far as teardown cares: the order of deletion
+/// and the API that deletes it follow from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceType {
+    Vpc,
+    Subnet,
+    SecurityGroup,
+    VpcEndpoint,
+    DbSubnetGroup,
+    InstanceProfile,
+    DbInstance,
+    DbCluster,
+    Volume,
+    Instance,
+    /// An AWS Backup restore job: cannot be cancelled or deleted, only waited for.
+    RestoreJob,
+    /// Backups and snapshots: sources, never deleted by firedrill.
+    RecoveryPoint,
+}
+
+impl ResourceType {
+    /// Teardown order: higher goes first (instances before volumes and subnets, the VPC last).
+    pub fn teardown_rank(self) -> u8 {
+        match self {
+            ResourceType::Instance => 9,
+            ResourceType::DbInstance => 8,
+            ResourceType::DbCluster => 7,
+            ResourceType::Volume => 6,
+            ResourceType::InstanceProfile => 5,
+            ResourceType::VpcEndpoint => 4,
+            ResourceType::DbSubnetGroup => 3,
+            ResourceType::SecurityGroup => 2,
+            ResourceType::Subnet => 1,
+            ResourceType::Vpc | ResourceType::RestoreJob | ResourceType::RecoveryPoint => 0,
+        }
+    }
+}
+
+/// A resource in the account, by type and id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ResourceRef {
+    #[serde(rename = "type")]
+    pub kind: ResourceType,
+    pub id: String,
+}
+
+impl ResourceRef {
+    pub fn new(kind: ResourceType, id: impl Into<String>) -> Self {
+        Self { kind, id: id.into() }
+    }
+}
+
+impl std::fmt::Display for ResourceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} {}", self.kind, self.id)
+    }
+}
+
+/// A backup a restore starts from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryPoint {
+    /// ARN or id of the recovery point, snapshot or image.
+    pub id: String,
+    /// When the backup was taken (RecoveryPointCreationDate / SnapshotCreateTime), or for
+    /// a point-in-time restore, the time restored to.
+    pub data_time: Timestamp,
+    pub kind: ResourceKind,
+    /// Whether `data_time` is a point-in-time restore's target rather than a backup's age.
+    pub point_in_time: bool,
+}
+
+/// The isolated environment of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub vpc_id: String,
+    pub subnet_ids: Vec<String>,
+    pub security_group_id: String,
+    pub db_subnet_group: String,
+    /// Everything created for it, for teardown.
+    pub resources: Vec<ResourceRef>,
+}
+
+/// What isolation verification found; any entry in `violations` fails the drill closed.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct IsolationReport {
+    pub violations: Vec<String>,
+}
+
+/// One restore to start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestoreRequest {
+    /// The scenario's restore id.
+    pub restore: String,
+    pub source: RestoreSource,
+    pub recovery_point: RecoveryPoint,
+    /// Journaled before the call, so that a crash between call and answer can be resolved
+    /// (AWS Backup's IdempotencyToken, an RDS instance identifier).
+    pub idempotency_token: String,
+    pub tags: Tags,
+}
+
+/// A restore in flight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestoreHandle {
+    pub restore: String,
+    /// What to observe and, for resources that exist from the start, what to delete.
+    pub tracked: ResourceRef,
+    /// The provider's start time (restore job CreationDate, instance create time).
+    pub started_at: Timestamp,
+}
+
+/// How a restore is doing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RestoreStatus {
+    Running {
+        /// AWS Backup's ExpectedCompletionTimeMinutes, where given.
+        expected_minutes: Option<u32>,
+    },
+    Ready {
+        /// The restored resource (for AWS Backup, CreatedResourceArn).
+        resource: ResourceRef,
+        /// The provider's completion time (CompletionDate, the RDS event time).
+        completed_at: Timestamp,
+        /// What checks can template: endpoint, port, mount_path, private_ip, …
+        outputs: BTreeMap<String, String>,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+/// A runner instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunnerHandle {
+    pub instance: ResourceRef,
+    /// Resources created for it (the instance itself, an instance profile).
+    pub created: Vec<ResourceRef>,
+}
+
+/// What launching a runner needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunnerSpec {
+    Launch(LaunchedRunner),
+    /// A restored instance, adopted.
+    Adopt(ResourceRef),
+}
+
+/// A command run on the runner (SSM SendCommand with AWS-RunShellScript, then
+/// GetCommandInvocation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandRequest {
+    pub check: String,
+    /// The script's path on this machine; its text is sent.
+    pub script: std::path::PathBuf,
+    pub env: BTreeMap<String, String>,
+    pub timeout: Duration,
+}
+
+/// What a command did (GetCommandInvocation's ResponseCode, StandardOutputContent,
+/// StandardErrorContent, ExecutionStart/EndDateTime).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandOutput {
+    pub exit_code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub started_at: Timestamp,
+    pub ended_at: Timestamp,
+}
+
+/// Why a cloud call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum CloudError {
+    #[error("throttled by AWS ({0}); retried until the step's timeout")]
+    Throttled(String),
+    #[error("access denied: {0}")]
+    AccessDenied(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CloudError {
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, CloudError::Throttled(_))
+    }
+}
+
+/// Everything a drill asks of a cloud.
+#[allow(async_fn_in_trait)] // one task drives a drill; nothing needs these futures to be Send
+pub trait Cloud {
+    /// Whether this is a real account or the simulator (results say so).
+    fn is_simulated(&self) -> bool;
+
+    /// The recovery point a source names (`latest` resolved to the newest completed one).
+    async fn find_recovery_point(&self, source: &RestoreSource) -> Result<RecoveryPoint, CloudError>;
+
+    /// Creates the isolated VPC, tagged at creation. On failure the error carries no
+    /// resources: what was created is already reported through `on_created`.
+    async fn create_environment(
+        &self,
+        isolation: &Isolation,
+        tags: &Tags,
+        on_created: &dyn Fn(&ResourceRef),
+    ) -> Result<Environment, CloudError>;
+
+    /// Checks that nothing routes out of the environment (no IGW, NAT, peering, TGW,
+    /// public IP, publicly accessible database).
+    async fn verify_isolation(&self, environment: &Environment) -> Result<IsolationReport, CloudError>;
+
+    /// Starts a restore into the environment.
+    async fn start_restore(
+        &self,
+        environment: &Environment,
+        request: &RestoreRequest,
+    ) -> Result<RestoreHandle, CloudError>;
+
+    /// Observes many restores with as few calls as possible (ListRestoreJobs, one
+    /// DescribeDBInstances page, …); one status per handle, in order.
+    async fn observe_restores(&self, handles: &[RestoreHandle]) -> Result<Vec<RestoreStatus>, CloudError>;
+
+    /// Launches (or adopts) the runner and returns once it is registered.
+    async fn start_runner(
+        &self,
+        environment: &Environment,
+        spec: &RunnerSpec,
+        tags: &Tags,
+    ) -> Result<RunnerHandle, CloudError>;
+
+    /// Whether the runner is online for SSM (DescribeInstanceInformation PingStatus).
+    async fn runner_online(&self, runner: &RunnerHandle) -> Result<bool, CloudError>;
+
+    /// Runs a check's script on the runner and waits for its result.
+    async fn run_command(&self, runner: &RunnerHandle, request: &CommandRequest) -> Result<CommandOutput, CloudError>;
+
+    /// Every resource carrying `key=value` (tagging API plus per-service describes).
+    async fn list_by_tag(&self, key: &str, value: &str) -> Result<Vec<ResourceRef>, CloudError>;
+
+    /// A resource's tags, or `None` when it no longer exists.
+    async fn read_tags(&self, resource: &ResourceRef) -> Result<Option<Tags>, CloudError>;
+
+    /// Adds tags (e.g. to an AWS Backup-restored resource, or `firedrill:keep-until`).
+    async fn tag(&self, resource: &ResourceRef, tags: &Tags) -> Result<(), CloudError>;
+
+    /// Deletes a resource. Unguarded: callers go through `teardown`, which checks tags.
+    async fn delete(&self, resource: &ResourceRef) -> Result<(), CloudError>;
+}

@@ -1,0 +1,678 @@
+//! The simulated AWS account: resources, states and tags in memory, configurable
+//! latencies, injected faults, and AWS's behaviour where it matters (an AWS Backup
+//! restore job takes no tags, cannot be cancelled, and its resource appears only when it
+//! completes). Every result of a sim run is labelled simulated.
+
+mod clock;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use tokio::time::Instant;
+
+pub use clock::SimClock;
+
+use super::*;
+use crate::scenario::{
+    RecoveryPointSelector, RestoreSource, SimCall, SimFault, SimFaultKind, SimLatencies, SimSettings,
+};
+
+/// A check run in process: the request in, (exit code, stdout, stderr) out.
+pub type InProcessCheck = Box<dyn Fn(&CommandRequest) -> (i32, String, String)>;
+
+/// How the simulator runs check scripts.
+pub enum Executor {
+    /// As local subprocesses (`bash <script>` with the templated environment): the demo
+    /// and real-time tests, where scripts and expectations are exercised for real.
+    Subprocess,
+    /// In process: paused-clock tests (a paused clock and child processes do not mix).
+    InProcess(InProcessCheck),
+}
+
+/// The simulated account.
+pub struct SimCloud {
+    settings: SimSettings,
+    data_root: PathBuf,
+    clock: SimClock,
+    executor: Executor,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    next_id: u64,
+    resources: BTreeMap<ResourceRef, SimResource>,
+    fault_uses: HashMap<usize, u32>,
+    calls: BTreeMap<SimCall, u32>,
+}
+
+struct SimResource {
+    tags: Tags,
+    /// When it becomes ready (restores, runners).
+    ready_at: Instant,
+    /// For restores: the scenario's restore id and what it restores.
+    restore: Option<(String, ResourceKind)>,
+    /// For an AWS Backup restore job: the resource it created, once it completed.
+    created: Option<ResourceRef>,
+    outputs: BTreeMap<String, String>,
+    /// Keeps a database's port open and a volume's files alive while it exists.
+    _keep: Vec<Keep>,
+}
+
+// Held, never read: dropping one closes the database's port or deletes the volume's files.
+#[allow(dead_code)]
+enum Keep {
+    Port(std::net::TcpListener),
+    Dir(tempfile::TempDir),
+}
+
+impl SimCloud {
+    /// A simulated account for a scenario's `sim` settings; `data_root` is the folder
+    /// `sim.data` paths are relative to.
+    pub fn new(settings: SimSettings, data_root: &Path, executor: Executor) -> Self {
+        Self {
+            settings,
+            data_root: data_root.to_owned(),
+            clock: SimClock::starting_at(Timestamp::now()),
+            executor,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// The simulated account's clock.
+    pub fn clock(&self) -> SimClock {
+        self.clock
+    }
+
+    /// How many times each call was made (for call-count tests and benchmarks).
+    pub fn calls(&self) -> BTreeMap<SimCall, u32> {
+        self.lock().calls.clone()
+    }
+
+    /// Every resource that exists, with its tags (for tests: "nothing is left").
+    pub fn resources(&self) -> Vec<(ResourceRef, Tags)> {
+        self.lock()
+            .resources
+            .iter()
+            .map(|(r, s)| (r.clone(), s.tags.clone()))
+            .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock is a bug elsewhere; the state is still usable.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn latencies(&self) -> &SimLatencies {
+        &self.settings.latencies
+    }
+
+    /// Counts the call, waits its latency, and applies a matching fault.
+    async fn call(&self, call: SimCall, target: Option<&str>, latency: Duration) -> Result<(), CloudError> {
+        let fault = {
+            let mut state = self.lock();
+            *state.calls.entry(call).or_default() += 1;
+            self.matching_fault(&mut state, call, target)
+        };
+        tokio::time::sleep(latency).await;
+        match fault {
+            None => Ok(()),
+            Some(SimFaultKind::Throttle) => Err(CloudError::Throttled(format!("simulated: Rate exceeded on {call:?}"))),
+            Some(SimFaultKind::AccessDenied) => Err(CloudError::AccessDenied(format!(
+                "simulated: the role is not authorized to perform {call:?}"
+            ))),
+            Some(SimFaultKind::Error) => Err(CloudError::Failed(format!("simulated failure of {call:?}"))),
+            Some(SimFaultKind::Hang) => std::future::pending().await,
+        }
+    }
+
+    fn matching_fault(&self, state: &mut State, call: SimCall, target: Option<&str>) -> Option<SimFaultKind> {
+        let (index, fault) = self.settings.faults.iter().enumerate().find(|(i, f)| {
+            fault_applies(f, call, target)
+                && f.times
+                    .is_none_or(|n| state.fault_uses.get(i).copied().unwrap_or(0) < n)
+        })?;
+        *state.fault_uses.entry(index).or_default() += 1;
+        Some(fault.fault)
+    }
+
+    fn new_id(&self, prefix: &str) -> String {
+        let mut state = self.lock();
+        state.next_id += 1;
+        format!("{prefix}-sim{:08x}", state.next_id)
+    }
+
+    fn insert(&self, resource: ResourceRef, tags: &Tags, ready_in: Duration) -> ResourceRef {
+        let entry = SimResource {
+            tags: tags.clone(),
+            ready_at: Instant::now() + ready_in,
+            restore: None,
+            created: None,
+            outputs: BTreeMap::new(),
+            _keep: Vec::new(),
+        };
+        self.lock().resources.insert(resource.clone(), entry);
+        resource
+    }
+
+    fn restore_latency(&self, kind: ResourceKind) -> Duration {
+        match kind {
+            ResourceKind::RdsInstance | ResourceKind::AuroraCluster => self.latencies().database_restore.as_duration(),
+            ResourceKind::EbsVolume | ResourceKind::Ec2Instance => self.latencies().volume_restore.as_duration(),
+        }
+    }
+
+    /// What a restored resource offers checks; databases listen on a local port, volumes
+    /// hold a copy of the scenario's data whose files carry the backup's time.
+    fn materialize(
+        &self,
+        restore: &str,
+        kind: ResourceKind,
+        data_time: Timestamp,
+    ) -> (BTreeMap<String, String>, Vec<Keep>) {
+        let mut outputs = BTreeMap::new();
+        let mut keep = Vec::new();
+        match kind {
+            ResourceKind::RdsInstance | ResourceKind::AuroraCluster => {
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").ok();
+                let port = listener
+                    .as_ref()
+                    .and_then(|l| l.local_addr().ok())
+                    .map_or(5432, |a| a.port());
+                outputs.insert("endpoint".into(), "127.0.0.1".into());
+                outputs.insert("port".into(), port.to_string());
+                outputs.insert("database".into(), restore.replace('-', "_"));
+                outputs.insert("engine".into(), "postgres".into());
+                keep.extend(listener.map(Keep::Port));
+            }
+            ResourceKind::EbsVolume => {
+                outputs.insert("device".into(), "/dev/xvdf".into());
+                if let Ok(dir) = tempfile::Builder::new().prefix("firedrill-sim-volume-").tempdir() {
+                    if let Some(source) = self.settings.data.get(restore) {
+                        copy_with_time(&self.data_root.join(source), dir.path(), data_time);
+                    }
+                    outputs.insert("mount_path".into(), dir.path().display().to_string());
+                    keep.push(Keep::Dir(dir));
+                }
+            }
+            ResourceKind::Ec2Instance => {
+                outputs.insert("private_ip".into(), "10.250.1.10".into());
+                outputs.insert("private_dns".into(), "ip-10-250-1-10.ec2.internal".into());
+            }
+        }
+        (outputs, keep)
+    }
+
+    /// An AWS Backup job that has completed creates its resource, untagged (as AWS does).
+    fn complete_backup_job(
+        &self,
+        state: &mut State,
+        job: &ResourceRef,
+        kind: ResourceKind,
+        data_time: Timestamp,
+    ) -> ResourceRef {
+        if let Some(created) = state.resources.get(job).and_then(|j| j.created.clone()) {
+            return created;
+        }
+        state.next_id += 1;
+        let created = ResourceRef::new(
+            resource_type(kind),
+            format!("{}-sim{:08x}", id_prefix(kind), state.next_id),
+        );
+        let restore = state
+            .resources
+            .get(job)
+            .and_then(|j| j.restore.clone())
+            .map(|r| r.0)
+            .unwrap_or_default();
+        let (outputs, keep) = self.materialize(&restore, kind, data_time);
+        state.resources.insert(
+            created.clone(),
+            SimResource {
+                tags: Tags::new(),
+                ready_at: Instant::now(),
+                restore: None,
+                created: None,
+                outputs,
+                _keep: keep,
+            },
+        );
+        if let Some(entry) = state.resources.get_mut(job) {
+            entry.created = Some(created.clone());
+        }
+        created
+    }
+}
+
+fn fault_applies(fault: &SimFault, call: SimCall, target: Option<&str>) -> bool {
+    fault.call == call && fault.target.as_deref().is_none_or(|t| Some(t) == target)
+}
+
+fn resource_type(kind: ResourceKind) -> ResourceType {
+    match kind {
+        ResourceKind::RdsInstance => ResourceType::DbInstance,
+        ResourceKind::AuroraCluster => ResourceType::DbCluster,
+        ResourceKind::EbsVolume => ResourceType::Volume,
+        ResourceKind::Ec2Instance => ResourceType::Instance,
+    }
+}
+
+fn id_prefix(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::RdsInstance => "fd-db",
+        ResourceKind::AuroraCluster => "fd-cluster",
+        ResourceKind::EbsVolume => "vol",
+        ResourceKind::Ec2Instance => "i",
+    }
+}
+
+/// Copies a folder, giving each file a modification time at or just before `time`.
+fn copy_with_time(from: &Path, to: &Path, time: Timestamp) {
+    let Ok(entries) = std::fs::read_dir(from) else { return };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for (i, entry) in entries.iter().enumerate() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            let _ = std::fs::create_dir_all(&target);
+            copy_with_time(&entry.path(), &target, time);
+        } else if std::fs::copy(entry.path(), &target).is_ok() {
+            let age = SignedDuration::from_mins(i as i64);
+            let modified = time.saturating_sub(age).unwrap_or(time);
+            let system_time = std::time::SystemTime::try_from(modified).unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+            let _ = std::fs::File::options()
+                .write(true)
+                .open(&target)
+                .and_then(|f| f.set_modified(system_time));
+        }
+    }
+}
+
+fn source_target(source: &RestoreSource) -> String {
+    match source {
+        RestoreSource::AwsBackup(b) => b.resource_arn.clone().unwrap_or_else(|| b.vault.clone()),
+        RestoreSource::RdsSnapshot(s) => s.instance.clone().unwrap_or_else(|| s.snapshot.clone()),
+        RestoreSource::RdsPointInTime(p) => p.instance.clone(),
+        RestoreSource::AuroraClusterSnapshot(s) => s.cluster.clone().unwrap_or_else(|| s.snapshot.clone()),
+        RestoreSource::AuroraPointInTime(p) => p.cluster.clone(),
+        RestoreSource::EbsSnapshot(s) => s.volume.clone().unwrap_or_else(|| s.snapshot.clone()),
+        RestoreSource::Ami(a) => a.image.clone(),
+    }
+}
+
+impl Cloud for SimCloud {
+    fn is_simulated(&self) -> bool {
+        true
+    }
+
+    async fn find_recovery_point(&self, source: &RestoreSource) -> Result<RecoveryPoint, CloudError> {
+        self.call(SimCall::FindRecoveryPoint, None, self.latencies().call.as_duration())
+            .await?;
+        let kind = source
+            .kind()
+            .ok_or_else(|| CloudError::NotFound("the recovery point's resource type".into()))?;
+        let now = self.clock.now();
+        let backup_time = now
+            .saturating_sub(self.settings.backup_age.as_duration())
+            .unwrap_or(now);
+        let (data_time, point_in_time) = match source {
+            RestoreSource::RdsPointInTime(p) => (pitr_time(&p.time, now), true),
+            RestoreSource::AuroraPointInTime(p) => (pitr_time(&p.time, now), true),
+            RestoreSource::AwsBackup(b) => match &b.recovery_point {
+                RecoveryPointSelector::Window(w) => (w.to.parse().unwrap_or(backup_time).min(backup_time), false),
+                _ => (backup_time, false),
+            },
+            _ => (backup_time, false),
+        };
+        let id = format!(
+            "sim-recovery-point:{}:{}",
+            source_target(source),
+            data_time.strftime("%Y-%m-%d-%H-%M")
+        );
+        // Source backups exist in the account, untagged by firedrill: never to be deleted.
+        self.lock()
+            .resources
+            .entry(ResourceRef::new(ResourceType::RecoveryPoint, &id))
+            .or_insert_with(|| SimResource {
+                tags: Tags::from([("backup-plan".to_owned(), "nightly".to_owned())]),
+                ready_at: Instant::now(),
+                restore: None,
+                created: None,
+                outputs: BTreeMap::new(),
+                _keep: Vec::new(),
+            });
+        Ok(RecoveryPoint {
+            id,
+            data_time,
+            kind,
+            point_in_time,
+        })
+    }
+
+    async fn create_environment(
+        &self,
+        isolation: &Isolation,
+        tags: &Tags,
+        on_created: &dyn Fn(&ResourceRef),
+    ) -> Result<Environment, CloudError> {
+        let step = self.latencies().isolation.as_duration() / 4;
+        let create = |kind: ResourceType, prefix: &str| {
+            let resource = self.insert(ResourceRef::new(kind, self.new_id(prefix)), tags, Duration::ZERO);
+            on_created(&resource);
+            resource
+        };
+        self.call(SimCall::CreateEnvironment, None, step).await?;
+        let vpc = create(ResourceType::Vpc, "vpc");
+        let subnets: Vec<ResourceRef> = (0..isolation.az_count)
+            .map(|_| create(ResourceType::Subnet, "subnet"))
+            .collect();
+        let group = create(ResourceType::SecurityGroup, "sg");
+        let mut resources = vec![vpc.clone()];
+        resources.extend(subnets.iter().cloned());
+        resources.push(group.clone());
+        for _ in &isolation.endpoints {
+            resources.push(create(ResourceType::VpcEndpoint, "vpce"));
+        }
+        resources.push(create(ResourceType::VpcEndpoint, "vpce"));
+        tokio::time::sleep(step * 2).await;
+        let subnet_group = create(ResourceType::DbSubnetGroup, "fd-subnets");
+        resources.push(subnet_group.clone());
+        Ok(Environment {
+            vpc_id: vpc.id,
+            subnet_ids: subnets.into_iter().map(|s| s.id).collect(),
+            security_group_id: group.id,
+            db_subnet_group: subnet_group.id,
+            resources,
+        })
+    }
+
+    async fn verify_isolation(&self, _environment: &Environment) -> Result<IsolationReport, CloudError> {
+        self.call(SimCall::VerifyIsolation, None, self.latencies().call.as_duration())
+            .await?;
+        // The simulator never creates gateways, peerings or public addresses.
+        Ok(IsolationReport::default())
+    }
+
+    async fn start_restore(
+        &self,
+        _environment: &Environment,
+        request: &RestoreRequest,
+    ) -> Result<RestoreHandle, CloudError> {
+        self.call(
+            SimCall::StartRestore,
+            Some(&request.restore),
+            self.latencies().call.as_duration(),
+        )
+        .await?;
+        let kind = request.recovery_point.kind;
+        let latency = self.restore_latency(kind);
+        let started_at = self.clock.now();
+        let tracked = if matches!(request.source, RestoreSource::AwsBackup(_)) {
+            // StartRestoreJob takes no tags: the job is untagged, its resource comes later.
+            self.insert(
+                ResourceRef::new(ResourceType::RestoreJob, self.new_id("restore-job")),
+                &Tags::new(),
+                latency,
+            )
+        } else {
+            let resource = ResourceRef::new(resource_type(kind), self.new_id(id_prefix(kind)));
+            let resource = self.insert(resource, &request.tags, latency);
+            let (outputs, keep) = self.materialize(&request.restore, kind, request.recovery_point.data_time);
+            if let Some(entry) = self.lock().resources.get_mut(&resource) {
+                entry.outputs = outputs;
+                entry._keep = keep;
+            }
+            resource
+        };
+        if let Some(entry) = self.lock().resources.get_mut(&tracked) {
+            entry.restore = Some((request.restore.clone(), kind));
+            entry
+                .outputs
+                .insert("data_time".into(), request.recovery_point.data_time.to_string());
+        }
+        Ok(RestoreHandle {
+            restore: request.restore.clone(),
+            tracked,
+            started_at,
+        })
+    }
+
+    async fn observe_restores(&self, handles: &[RestoreHandle]) -> Result<Vec<RestoreStatus>, CloudError> {
+        self.call(SimCall::ObserveRestores, None, self.latencies().call.as_duration())
+            .await?;
+        let mut statuses = Vec::with_capacity(handles.len());
+        for handle in handles {
+            let fault = {
+                let mut state = self.lock();
+                self.matching_fault(&mut state, SimCall::ObserveRestores, Some(&handle.restore))
+            };
+            statuses.push(match fault {
+                Some(SimFaultKind::Error) => RestoreStatus::Failed {
+                    message: "simulated: the restore failed".into(),
+                },
+                Some(SimFaultKind::Hang) => RestoreStatus::Running { expected_minutes: None },
+                Some(SimFaultKind::Throttle) => return Err(CloudError::Throttled("simulated: Rate exceeded".into())),
+                Some(SimFaultKind::AccessDenied) => return Err(CloudError::AccessDenied("simulated: observe".into())),
+                None => self.status_of(handle),
+            });
+        }
+        Ok(statuses)
+    }
+
+    async fn start_runner(
+        &self,
+        _environment: &Environment,
+        spec: &RunnerSpec,
+        tags: &Tags,
+    ) -> Result<RunnerHandle, CloudError> {
+        self.call(SimCall::StartRunner, None, self.latencies().call.as_duration())
+            .await?;
+        let ready_in = self.latencies().runner.as_duration();
+        match spec {
+            RunnerSpec::Launch(_) => {
+                let instance = self.insert(
+                    ResourceRef::new(ResourceType::Instance, self.new_id("i")),
+                    tags,
+                    ready_in,
+                );
+                let profile = self.insert(
+                    ResourceRef::new(ResourceType::InstanceProfile, self.new_id("fd-runner")),
+                    tags,
+                    Duration::ZERO,
+                );
+                Ok(RunnerHandle {
+                    instance: instance.clone(),
+                    created: vec![instance, profile],
+                })
+            }
+            RunnerSpec::Adopt(instance) => {
+                if let Some(entry) = self.lock().resources.get_mut(instance) {
+                    entry.ready_at = entry.ready_at.max(Instant::now() + ready_in);
+                }
+                Ok(RunnerHandle {
+                    instance: instance.clone(),
+                    created: Vec::new(),
+                })
+            }
+        }
+    }
+
+    async fn runner_online(&self, runner: &RunnerHandle) -> Result<bool, CloudError> {
+        match self
+            .call(SimCall::RunnerOnline, None, self.latencies().call.as_duration())
+            .await
+        {
+            Err(CloudError::Failed(_)) => return Ok(false), // the agent never registers
+            other => other?,
+        }
+        let state = self.lock();
+        Ok(state
+            .resources
+            .get(&runner.instance)
+            .is_some_and(|r| Instant::now() >= r.ready_at))
+    }
+
+    async fn run_command(&self, _runner: &RunnerHandle, request: &CommandRequest) -> Result<CommandOutput, CloudError> {
+        let started_at = self.clock.now();
+        let failed = match self
+            .call(
+                SimCall::RunCommand,
+                Some(&request.check),
+                self.latencies().call.as_duration(),
+            )
+            .await
+        {
+            Err(CloudError::Failed(message)) => Some(message),
+            other => {
+                other?;
+                None
+            }
+        };
+        let (exit_code, stdout, stderr) = match (failed, &self.executor) {
+            (Some(message), _) => (1, String::new(), message),
+            (None, Executor::InProcess(run)) => run(request),
+            (None, Executor::Subprocess) => run_subprocess(request).await,
+        };
+        Ok(CommandOutput {
+            exit_code,
+            stdout,
+            stderr,
+            started_at,
+            ended_at: self.clock.now(),
+        })
+    }
+
+    async fn list_by_tag(&self, key: &str, value: &str) -> Result<Vec<ResourceRef>, CloudError> {
+        self.call(SimCall::ListByTag, None, self.latencies().call.as_duration())
+            .await?;
+        let state = self.lock();
+        Ok(state
+            .resources
+            .iter()
+            .filter(|(_, r)| r.tags.get(key).is_some_and(|v| v == value))
+            .map(|(id, _)| id.clone())
+            .collect())
+    }
+
+    async fn read_tags(&self, resource: &ResourceRef) -> Result<Option<Tags>, CloudError> {
+        self.call(SimCall::ReadTags, None, self.latencies().call.as_duration())
+            .await?;
+        Ok(self.lock().resources.get(resource).map(|r| r.tags.clone()))
+    }
+
+    async fn tag(&self, resource: &ResourceRef, tags: &Tags) -> Result<(), CloudError> {
+        self.call(SimCall::Tag, None, self.latencies().call.as_duration())
+            .await?;
+        let mut state = self.lock();
+        let entry = state
+            .resources
+            .get_mut(resource)
+            .ok_or_else(|| CloudError::NotFound(resource.to_string()))?;
+        entry.tags.extend(tags.clone());
+        Ok(())
+    }
+
+    async fn delete(&self, resource: &ResourceRef) -> Result<(), CloudError> {
+        self.call(SimCall::Delete, None, self.latencies().call.as_duration())
+            .await?;
+        if resource.kind == ResourceType::RestoreJob {
+            return Err(CloudError::Failed(
+                "an AWS Backup restore job cannot be cancelled".into(),
+            ));
+        }
+        match self.lock().resources.remove(resource) {
+            Some(_) => Ok(()),
+            None => Err(CloudError::NotFound(resource.to_string())),
+        }
+    }
+}
+
+impl SimCloud {
+    fn status_of(&self, handle: &RestoreHandle) -> RestoreStatus {
+        let mut state = self.lock();
+        let Some(entry) = state.resources.get(&handle.tracked) else {
+            return RestoreStatus::Failed {
+                message: format!("{} no longer exists", handle.tracked),
+            };
+        };
+        if Instant::now() < entry.ready_at {
+            let left = entry.ready_at.saturating_duration_since(Instant::now());
+            let expected_minutes =
+                (handle.tracked.kind == ResourceType::RestoreJob).then(|| left.as_secs().div_ceil(60) as u32);
+            return RestoreStatus::Running { expected_minutes };
+        }
+        // AWS reports when the job finished, not when we looked.
+        let late = Instant::now().saturating_duration_since(entry.ready_at);
+        let now = self.clock.now();
+        let completed_at = now.saturating_sub(late).unwrap_or(now);
+        let data_time = entry
+            .outputs
+            .get("data_time")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(completed_at);
+        let kind = entry.restore.as_ref().map(|r| r.1);
+        let (resource, mut outputs) = if handle.tracked.kind == ResourceType::RestoreJob {
+            let kind = kind.unwrap_or(ResourceKind::EbsVolume);
+            let created = self.complete_backup_job(&mut state, &handle.tracked, kind, data_time);
+            let outputs = state
+                .resources
+                .get(&created)
+                .map(|r| r.outputs.clone())
+                .unwrap_or_default();
+            (created, outputs)
+        } else {
+            (handle.tracked.clone(), entry.outputs.clone())
+        };
+        outputs.remove("data_time");
+        outputs.insert("id".into(), resource.id.clone());
+        outputs.insert(
+            "arn".into(),
+            format!("arn:aws:sim:::{:?}/{}", resource.kind, resource.id).to_lowercase(),
+        );
+        match resource.kind {
+            ResourceType::Volume => outputs.insert("volume_id".into(), resource.id.clone()),
+            ResourceType::Instance => outputs.insert("instance_id".into(), resource.id.clone()),
+            _ => None,
+        };
+        RestoreStatus::Ready {
+            resource,
+            completed_at,
+            outputs,
+        }
+    }
+}
+
+fn pitr_time(time: &str, now: Timestamp) -> Timestamp {
+    // RDS's LatestRestorableTime trails by about five minutes.
+    let latest = now.saturating_sub(SignedDuration::from_mins(5)).unwrap_or(now);
+    if time == "latest" {
+        latest
+    } else {
+        time.parse().unwrap_or(latest).min(latest)
+    }
+}
+
+/// Runs a check script as `bash <script>` with exactly the templated environment (plus
+/// PATH), the way SSM's AWS-RunShellScript would on the runner.
+async fn run_subprocess(request: &CommandRequest) -> (i32, String, String) {
+    let mut command = tokio::process::Command::new("bash");
+    command
+        .arg(&request.script)
+        .env_clear()
+        .envs(&request.env)
+        .kill_on_drop(true);
+    if let Some(path) = std::env::var_os("PATH") {
+        command.env("PATH", path);
+    }
+    match command.output().await {
+        Ok(output) => (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ),
+        Err(error) => (-1, String::new(), format!("could not start bash: {error}")),
+    }
+}

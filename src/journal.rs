@@ -1,0 +1,59 @@
+//! The run's journal: append-only JSON lines, one `DrillEvent` each, flushed as written,
+//! so that what a killed run did can be read back (and replayed into its result).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use crate::runner::events::DrillEvent;
+
+/// Appends events to a journal file.
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+}
+
+impl Journal {
+    /// Creates the journal (and its folder); fails if it exists: a run id is never reused.
+    pub fn create(path: &Path) -> std::io::Result<Self> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let file = File::options().create_new(true).append(true).open(path)?;
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes one event and flushes it to the OS (and the disk), before the run goes on.
+    pub fn append(&mut self, event: &DrillEvent) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(event).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.file.write_all(&line)?;
+        self.file.sync_data()
+    }
+}
+
+/// Reads a journal back. A torn last line (the process died mid-write) is ignored;
+/// any other bad line is an error naming its line number.
+pub fn read(path: &Path) -> Result<Vec<DrillEvent>, String> {
+    let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let lines: Vec<String> = BufReader::new(file)
+        .lines()
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut events = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        match serde_json::from_str(line) {
+            Ok(event) => events.push(event),
+            Err(_) if i + 1 == lines.len() => break,
+            Err(e) => return Err(format!("{}:{}: not a journal event: {e}", path.display(), i + 1)),
+        }
+    }
+    Ok(events)
+}

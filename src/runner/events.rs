@@ -1,0 +1,136 @@
+//! The typed event stream of a drill. Every consumer (console, journal, result) reads
+//! these and nothing else, so a journal replays to the same result.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::cloud::{RecoveryPoint, ResourceRef};
+use crate::scenario::HumanDuration;
+
+/// Something that happened during a drill, at a time of the cloud's clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DrillEvent {
+    pub at: Timestamp,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    RunStarted {
+        run_id: String,
+        scenario: String,
+        t0: Timestamp,
+        simulated: bool,
+        /// When cleanup may treat what is left as orphaned.
+        lease_until: Timestamp,
+        rto_target: HumanDuration,
+        rpo_target: HumanDuration,
+        tool_version: String,
+    },
+    StepStarted {
+        step: String,
+    },
+    StepFinished {
+        step: String,
+        ok: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// Journaled before a create call, so a crash between call and answer can be resolved.
+    CreateIntended {
+        step: String,
+        token: String,
+    },
+    /// A resource now exists and belongs to this run.
+    ResourceCreated {
+        step: String,
+        resource: ResourceRef,
+    },
+    IsolationVerified {
+        violations: Vec<String>,
+    },
+    RecoveryPointChosen {
+        restore: String,
+        recovery_point: RecoveryPoint,
+    },
+    RestoreStarted {
+        restore: String,
+        tracked: ResourceRef,
+        /// The provider's start time.
+        started_at: Timestamp,
+    },
+    RestoreReady {
+        restore: String,
+        resource: ResourceRef,
+        /// The provider's completion time.
+        completed_at: Timestamp,
+        outputs: BTreeMap<String, String>,
+    },
+    RestoreFailed {
+        restore: String,
+        message: String,
+    },
+    RunnerOnline {
+        instance: ResourceRef,
+    },
+    CheckFinished {
+        check: String,
+        passed: bool,
+        gates_rto: bool,
+        exit_code: i32,
+        stdout: String,
+        stderr: String,
+        started_at: Timestamp,
+        ended_at: Timestamp,
+        reasons: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        watermark: Option<Timestamp>,
+    },
+    ManualStepSkipped {
+        step: String,
+    },
+    /// The harness or AWS failed; the drill's outcome is `error`.
+    HarnessError {
+        message: String,
+    },
+    Interrupted,
+    TeardownStarted,
+    ResourceDeleted {
+        resource: ResourceRef,
+    },
+    ResourceKept {
+        resource: ResourceRef,
+        until: Timestamp,
+    },
+    /// A delete refused by the tag guard (invariant 1).
+    DeleteRefused {
+        resource: ResourceRef,
+        reason: String,
+    },
+    DeleteFailed {
+        resource: ResourceRef,
+        error: String,
+    },
+    /// An AWS Backup restore job still running: it cannot be cancelled; what it creates
+    /// is removed when it completes, by teardown or `firedrill cleanup`.
+    RestorePending {
+        resource: ResourceRef,
+    },
+    TeardownFinished,
+    RunFinished,
+}
+
+impl DrillEvent {
+    /// The event's name, as journaled (used by crash points and logs).
+    pub fn name(&self) -> String {
+        serde_json::to_value(&self.kind)
+            .ok()
+            .and_then(|v| v.get("event").and_then(|e| e.as_str()).map(str::to_owned))
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,139 @@
+//! The consumers of a drill's events: the in-memory list (from which the result is
+//! built), the journal on disk, and the console.
+
+use std::io::Write;
+
+use jiff::Timestamp;
+
+use super::events::{DrillEvent, EventKind};
+use crate::journal::Journal;
+
+/// Sends each event to every consumer, in order.
+pub struct Reporter {
+    pub events: Vec<DrillEvent>,
+    journal: Option<Journal>,
+    console: Option<Console>,
+    /// A journal write that failed: the run goes on, and the result says so.
+    pub journal_error: Option<String>,
+}
+
+impl Reporter {
+    pub fn new(journal: Option<Journal>, console: Option<Console>) -> Self {
+        Self {
+            events: Vec::new(),
+            journal,
+            console,
+            journal_error: None,
+        }
+    }
+
+    pub fn emit(&mut self, at: Timestamp, kind: EventKind) {
+        let event = DrillEvent { at, kind };
+        if let Some(journal) = &mut self.journal
+            && let Err(error) = journal.append(&event)
+        {
+            self.journal_error
+                .get_or_insert_with(|| format!("writing the journal {}: {error}", journal.path().display()));
+        }
+        if let Some(console) = &mut self.console {
+            console.show(&event);
+        }
+        self.events.push(event);
+    }
+}
+
+/// Progress for people, on stderr: one line per event that matters, with the time since
+/// t0 against the RTO target.
+pub struct Console {
+    t0: Option<Timestamp>,
+    rto_target: String,
+    simulated: bool,
+}
+
+impl Console {
+    pub fn new() -> Self {
+        Self {
+            t0: None,
+            rto_target: String::new(),
+            simulated: false,
+        }
+    }
+
+    fn show(&mut self, event: &DrillEvent) {
+        let Some(line) = self.line(event) else { return };
+        let elapsed = self.t0.map_or(0.0, |t0| event.at.duration_since(t0).as_secs_f64());
+        let label = if self.simulated { " [SIMULATED]" } else { "" };
+        let _ = writeln!(
+            std::io::stderr(),
+            "{elapsed:>8.1}s / RTO {}{label}  {line}",
+            self.rto_target
+        );
+    }
+
+    fn line(&mut self, event: &DrillEvent) -> Option<String> {
+        Some(match &event.kind {
+            EventKind::RunStarted {
+                run_id,
+                scenario,
+                t0,
+                simulated,
+                rto_target,
+                rpo_target,
+                ..
+            } => {
+                self.t0 = Some(*t0);
+                self.rto_target = rto_target.to_string();
+                self.simulated = *simulated;
+                let cloud = if *simulated {
+                    "the SIMULATED cloud (no AWS account is touched)"
+                } else {
+                    "AWS"
+                };
+                format!("drill {run_id} of `{scenario}` on {cloud}; targets RTO {rto_target}, RPO {rpo_target}")
+            }
+            EventKind::StepStarted { step } => format!("▶ {step}"),
+            EventKind::StepFinished { step, ok: true, .. } => format!("✔ {step}"),
+            EventKind::StepFinished {
+                step,
+                ok: false,
+                message,
+            } => format!("✘ {step}: {}", message.as_deref().unwrap_or("failed")),
+            EventKind::RestoreReady {
+                restore,
+                resource,
+                completed_at,
+                ..
+            } => {
+                let lag = event.at.duration_since(*completed_at).as_secs_f64().max(0.0);
+                format!(
+                    "  restore `{restore}` ready: {} (seen {lag:.1}s after AWS completed it)",
+                    resource.id
+                )
+            }
+            EventKind::CheckFinished {
+                check, passed, reasons, ..
+            } => {
+                if *passed {
+                    format!("  check `{check}` passed")
+                } else {
+                    format!("  check `{check}` FAILED: {}", reasons.join("; "))
+                }
+            }
+            EventKind::HarnessError { message } => format!("  error: {message}"),
+            EventKind::Interrupted => "  interrupted: stopping, then tearing down".to_owned(),
+            EventKind::TeardownStarted => "tearing down".to_owned(),
+            EventKind::ResourceDeleted { resource } => format!("  deleted {resource}"),
+            EventKind::ResourceKept { resource, until } => format!("  kept {resource} until {until}"),
+            EventKind::DeleteRefused { resource, reason } => format!("  REFUSED to delete {resource}: {reason}"),
+            EventKind::DeleteFailed { resource, error } => format!("  could not delete {resource}: {error}"),
+            EventKind::RestorePending { resource } => format!("  {resource} is still running and cannot be cancelled"),
+            _ => return None,
+        })
+    }
+}
+
+impl Default for Console {
+    fn default() -> Self {
+        Self::new()
+    }
+}
