@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 
 pub use dispatcher::{Dispatcher, StepState};
 pub use reporter::{Console, Reporter};
+pub use teardown::{Deleted, guard_and_delete};
 
 use crate::cloud::*;
 use crate::expect;

@@ -14,6 +14,9 @@ use crate::scenario::TeardownPolicy;
 
 const ATTEMPTS: u32 = 6;
 
+/// How long one resource's deletion (or tagging to keep it) may take, retries included.
+const DELETE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 pub(super) async fn run<C: Cloud>(drill: &Drill<'_, C>, passed: bool, keep_until: Option<Timestamp>) {
     drill.emit(EventKind::TeardownStarted);
     let created = created_by_run(drill);
@@ -57,7 +60,8 @@ fn created_by_run<C: Cloud>(drill: &Drill<'_, C>) -> Vec<ResourceRef> {
 async fn keep_all<C: Cloud>(drill: &Drill<'_, C>, created: &[ResourceRef], until: Timestamp) {
     let tags = Tags::from([(TAG_KEEP_UNTIL.to_owned(), until.to_string())]);
     for resource in created {
-        match drill.cloud.tag(resource, &tags).await {
+        let tagged = tokio::time::timeout(DELETE_TIMEOUT, drill.cloud.tag(resource, &tags)).await;
+        match tagged.unwrap_or_else(|_| Err(CloudError::Failed("no answer".to_owned()))) {
             Ok(()) => drill.emit(EventKind::ResourceKept {
                 resource: resource.clone(),
                 until,
@@ -86,7 +90,10 @@ async fn delete_all<C: Cloud>(drill: &Drill<'_, C>, mut created: Vec<ResourceRef
 
 /// Deletes one resource if, and only if, its tags say this run created it.
 pub(super) async fn delete_guarded<C: Cloud>(drill: &Drill<'_, C>, resource: &ResourceRef) {
-    match guard_and_delete(drill.cloud, &drill.run_id, resource).await {
+    let outcome = tokio::time::timeout(DELETE_TIMEOUT, guard_and_delete(drill.cloud, &drill.run_id, resource))
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {} minutes", DELETE_TIMEOUT.as_secs() / 60)));
+    match outcome {
         Ok(Deleted::Done) => drill.emit(EventKind::ResourceDeleted {
             resource: resource.clone(),
         }),

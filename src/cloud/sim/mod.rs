@@ -101,6 +101,12 @@ impl SimCloud {
             .collect()
     }
 
+    /// Puts a resource in the account that firedrill did not create (production, or
+    /// another run's), for tests of the tag guard.
+    pub fn insert_foreign(&self, resource: ResourceRef, tags: Tags) {
+        self.insert(resource, &tags, Duration::ZERO);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock is a bug elsewhere; the state is still usable.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
