@@ -13,6 +13,7 @@ const RUN_TEMPLATE: &str = include_str!("../../reports/templates/run.html.tera")
 /// Renders the HTML report of one run.
 pub fn render_run(result: &DrillResult) -> Result<String, tera::Error> {
     let mut tera = Tera::default();
+    tera.register_filter("ts", timestamp_filter);
     tera.add_raw_template("run.html", RUN_TEMPLATE)?;
     let mut context = Context::new();
     context.insert("r", result);
@@ -61,9 +62,10 @@ impl RunView {
             .fold(0.0, f64::max);
         let span = end.max(rto_target.min(end * 1.5)).max(1.0);
         let x = |secs: f64| (secs / span * 100.0).clamp(0.0, 100.0);
-        let bars = r
-            .phases
-            .iter()
+        let mut phases: Vec<&crate::result::Phase> = r.phases.iter().collect();
+        phases.sort_by_key(|p| p.start);
+        let bars = phases
+            .into_iter()
             .enumerate()
             .map(|(i, p)| {
                 let start = p.start.duration_since(r.t0).as_secs_f64();
@@ -114,6 +116,19 @@ impl RunView {
             recovered_x: r.rto.as_ref().map(|v| x(v.seconds)),
         }
     }
+}
+
+/// `{{ t | ts }}`: an RFC 3339 timestamp to the second, for reading (the result keeps
+/// the full precision).
+fn timestamp_filter(
+    value: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let text = value.as_str().unwrap_or_default();
+    let shown = text
+        .parse::<jiff::Timestamp>()
+        .map_or_else(|_| text.to_owned(), |t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string());
+    Ok(tera::Value::String(shown))
 }
 
 fn seconds_text(secs: f64) -> String {
