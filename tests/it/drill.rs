@@ -86,6 +86,10 @@ struct Ran {
 /// Runs a drill on a sim with `faults`, journaling to a temporary file, and checks that
 /// the journal replays to the same result.
 async fn drill(text: &str, faults: Vec<SimFault>, executor: Executor) -> Ran {
+    drill_with(text, faults, executor, None).await
+}
+
+async fn drill_with(text: &str, faults: Vec<SimFault>, executor: Executor, keep: Option<Duration>) -> Ran {
     let mut loaded = load(text);
     let mut settings = loaded.scenario.sim.clone().unwrap_or_default();
     settings.faults = faults;
@@ -100,7 +104,7 @@ async fn drill(text: &str, faults: Vec<SimFault>, executor: Executor) -> Ran {
     let options = RunOptions {
         run_id: run_id.clone(),
         disaster_at: None,
-        keep_until: None,
+        keep_until: keep.map(|k| now().saturating_add(k).unwrap()),
         poll_interval: Duration::from_secs(1),
     };
     let plan = plan::plan(&loaded.scenario);
@@ -336,4 +340,35 @@ async fn the_tag_guard_refuses_what_the_run_did_not_create() {
             .count(),
         2
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn keep_tags_what_it_keeps_and_deletes_nothing() {
+    let ran = drill_with(SCENARIO, vec![], checks(&[]), Some(Duration::from_secs(3600))).await;
+    assert!(ran.result.teardown.deleted.is_empty());
+    let kept = tagged_with_run(&ran.cloud, &ran.run_id);
+    assert_eq!(
+        kept.len(),
+        ran.result.teardown.kept.len(),
+        "everything the run created is kept"
+    );
+    for (resource, tags) in ran.cloud.resources() {
+        if kept.contains(&resource) {
+            assert!(
+                tags.contains_key(firedrill::cloud::TAG_KEEP_UNTIL),
+                "{resource} carries keep-until"
+            );
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_success_keeps_a_failed_drill_for_investigation() {
+    let text = SCENARIO.replace("region: eu-west-1", "region: eu-west-1\nteardown: on-success");
+    let failed = drill(&text, vec![], checks(&["rows"])).await;
+    assert_eq!(failed.result.outcome, Outcome::Failed);
+    assert!(!failed.result.teardown.kept.is_empty() && failed.result.teardown.deleted.is_empty());
+    let passed = drill(&text, vec![], checks(&[])).await;
+    assert_eq!(passed.result.outcome, Outcome::Passed);
+    assert!(passed.result.teardown.kept.is_empty() && tagged_with_run(&passed.cloud, &passed.run_id).is_empty());
 }
