@@ -43,11 +43,12 @@ impl Reporter {
 }
 
 /// Progress for people, on stderr: one line per event that matters, with the time since
-/// t0 against the RTO target.
+/// t0 against the RTO target; on a terminal, a live spinner line below them too.
 pub struct Console {
     t0: Option<Timestamp>,
     rto_target: String,
     simulated: bool,
+    spinner: Option<indicatif::ProgressBar>,
 }
 
 impl Console {
@@ -56,6 +57,7 @@ impl Console {
             t0: None,
             rto_target: String::new(),
             simulated: false,
+            spinner: None,
         }
     }
 
@@ -63,11 +65,37 @@ impl Console {
         let Some(line) = self.line(event) else { return };
         let elapsed = self.t0.map_or(0.0, |t0| event.at.duration_since(t0).as_secs_f64());
         let label = if self.simulated { " [SIMULATED]" } else { "" };
-        let _ = writeln!(
-            std::io::stderr(),
-            "{elapsed:>8.1}s / RTO {}{label}  {line}",
-            self.rto_target
-        );
+        let text = format!("{elapsed:>8.1}s / RTO {}{label}  {line}", self.rto_target);
+        match &self.spinner {
+            Some(spinner) => {
+                spinner.println(text);
+                spinner.set_message(line);
+            }
+            None => {
+                let _ = writeln!(std::io::stderr(), "{text}");
+            }
+        }
+        if matches!(event.kind, EventKind::RunFinished)
+            && let Some(spinner) = self.spinner.take()
+        {
+            spinner.finish_and_clear();
+        }
+    }
+
+    /// A live line on a terminal: elapsed time against the RTO target and the last event.
+    fn start_spinner(&mut self) {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return;
+        }
+        let template = "{spinner} {elapsed_precise} elapsed · RTO target {prefix} · {wide_msg}";
+        let style = indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+        let spinner = indicatif::ProgressBar::new_spinner()
+            .with_style(style)
+            .with_prefix(self.rto_target.clone());
+        spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+        self.spinner = Some(spinner);
     }
 
     fn line(&mut self, event: &DrillEvent) -> Option<String> {
@@ -84,6 +112,7 @@ impl Console {
                 self.t0 = Some(*t0);
                 self.rto_target = rto_target.to_string();
                 self.simulated = *simulated;
+                self.start_spinner();
                 let cloud = if *simulated {
                     "the SIMULATED cloud (no AWS account is touched)"
                 } else {
@@ -127,6 +156,7 @@ impl Console {
             EventKind::DeleteRefused { resource, reason } => format!("  REFUSED to delete {resource}: {reason}"),
             EventKind::DeleteFailed { resource, error } => format!("  could not delete {resource}: {error}"),
             EventKind::RestorePending { resource } => format!("  {resource} is still running and cannot be cancelled"),
+            EventKind::RunFinished => "done".to_owned(),
             _ => return None,
         })
     }
