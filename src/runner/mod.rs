@@ -79,6 +79,7 @@ pub async fn run_drill<C: Cloud>(
         runner: RefCell::new(None),
         in_flight: RefCell::new(Vec::new()),
         unfinished_jobs: RefCell::new(BTreeMap::new()),
+        lease_deadline: tokio::time::Instant::now() + scenario.max_duration.as_duration(),
     };
     drill.emit(EventKind::RunStarted {
         run_id: options.run_id.clone(),
@@ -136,7 +137,10 @@ struct Drill<'a, C> {
     runner: RefCell<Option<RunnerHandle>>,
     in_flight: RefCell<Vec<(RestoreHandle, oneshot::Sender<RestoreStatus>)>>,
     /// AWS Backup jobs started and not yet completed (they cannot be cancelled).
-    unfinished_jobs: RefCell<BTreeMap<String, ResourceRef>>,
+    unfinished_jobs: RefCell<BTreeMap<String, RestoreHandle>>,
+    /// The end of the run's lease (max_duration from its start): teardown waits for
+    /// uncancellable restore jobs until then, never longer.
+    lease_deadline: tokio::time::Instant,
 }
 
 type StepResult = Result<(), String>;
@@ -325,7 +329,7 @@ impl<C: Cloud> Drill<'_, C> {
         if handle.tracked.kind == ResourceType::RestoreJob {
             self.unfinished_jobs
                 .borrow_mut()
-                .insert(restore.to_owned(), handle.tracked.clone());
+                .insert(restore.to_owned(), handle.clone());
         } else {
             self.emit(EventKind::ResourceCreated {
                 step: step.to_owned(),

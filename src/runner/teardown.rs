@@ -33,12 +33,57 @@ pub(super) async fn run<C: Cloud>(drill: &Drill<'_, C>, passed: bool, keep_until
     });
     match keep {
         Some(until) => keep_all(drill, &created, until).await,
-        None => delete_all(drill, created).await,
+        None => {
+            // What a job creates lands in the drill's VPC: settle the jobs before the
+            // network goes, so their resources are deleted with the rest.
+            settle_restore_jobs(drill).await;
+            delete_all(drill, created_by_run(drill)).await;
+        }
     }
     for job in drill.unfinished_jobs.borrow().values() {
-        drill.emit(EventKind::RestorePending { resource: job.clone() });
+        drill.emit(EventKind::RestorePending {
+            resource: job.tracked.clone(),
+        });
     }
     drill.emit(EventKind::TeardownFinished);
+}
+
+/// Waits, until the run's lease ends, for AWS Backup restore jobs still running (they
+/// cannot be cancelled); each one that completes has its resource tagged as this run's,
+/// so that the guarded delete takes it.
+async fn settle_restore_jobs<C: Cloud>(drill: &Drill<'_, C>) {
+    while !drill.unfinished_jobs.borrow().is_empty() && tokio::time::Instant::now() < drill.lease_deadline {
+        let jobs: Vec<(String, RestoreHandle)> = drill
+            .unfinished_jobs
+            .borrow()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let handles: Vec<RestoreHandle> = jobs.iter().map(|(_, h)| h.clone()).collect();
+        let observed = tokio::time::timeout_at(drill.lease_deadline, drill.cloud.observe_restores(&handles)).await;
+        let Ok(Ok(statuses)) = observed else {
+            tokio::time::sleep(drill.poll).await;
+            continue;
+        };
+        for ((restore, _), status) in jobs.into_iter().zip(statuses) {
+            match status {
+                RestoreStatus::Running { .. } => {}
+                RestoreStatus::Failed { .. } => {
+                    drill.unfinished_jobs.borrow_mut().remove(&restore);
+                }
+                RestoreStatus::Ready { resource, .. } => {
+                    if drill.cloud.tag(&resource, &drill.tags).await.is_ok() {
+                        drill.unfinished_jobs.borrow_mut().remove(&restore);
+                        drill.emit(EventKind::ResourceCreated {
+                            step: format!("restore/{restore}"),
+                            resource,
+                        });
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(drill.poll).await;
+    }
 }
 
 /// What the run's events say it created, without duplicates.

@@ -372,3 +372,33 @@ async fn on_success_keeps_a_failed_drill_for_investigation() {
     assert_eq!(passed.result.outcome, Outcome::Passed);
     assert!(passed.result.teardown.kept.is_empty() && tagged_with_run(&passed.cloud, &passed.run_id).is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_backup_job_that_outlives_its_step_is_deleted_when_it_completes() {
+    // The volume's restore job takes 2h, its step gives up after 30m: the drill errs,
+    // and teardown waits (within the 6h lease) for the job, then deletes what it made.
+    let text = SCENARIO.replace("volume_restore: 10m", "volume_restore: 2h").replace(
+        "        resource_arn: arn:aws:ec2:eu-west-1:123456789012:volume/vol-0123456789abcdef0\n",
+        "        resource_arn: arn:aws:ec2:eu-west-1:123456789012:volume/vol-0123456789abcdef0\n    timeout: 30m\n",
+    );
+    let ran = drill(&text, vec![], checks(&[])).await;
+    assert_eq!(ran.result.outcome, Outcome::Error, "{:?}", ran.result.reasons);
+    assert!(ran.result.teardown.pending.is_empty(), "{:?}", ran.result.teardown);
+    let volumes: Vec<_> = ran
+        .cloud
+        .resources()
+        .into_iter()
+        .filter(|(r, _)| r.kind == ResourceType::Volume)
+        .collect();
+    assert!(
+        volumes.is_empty(),
+        "the job's volume was deleted once it appeared: {volumes:?}"
+    );
+    assert!(
+        ran.result
+            .teardown
+            .deleted
+            .iter()
+            .any(|r| r.kind == ResourceType::Volume)
+    );
+}
