@@ -91,6 +91,31 @@ fn a_missed_target_exits_1() {
 }
 
 #[test]
+fn an_rpo_miss_exits_1() {
+    // The simulated backups are five hours old; a one-hour RPO cannot be met.
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), "30m", "");
+    let text = std::fs::read_to_string(&file).unwrap().replace("rpo: 36h", "rpo: 1h");
+    std::fs::write(&file, text).unwrap();
+    let output = run(&file, &dir.path().join("history"));
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(stdout(&output).contains("RPO 4h 59m"), "{}", stdout(&output));
+}
+
+#[test]
+fn a_failing_check_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "  faults:\n    - { call: run_command, fault: error, target: manifest }\n";
+    let output = run(&scenario(dir.path(), "30m", extra), &dir.path().join("history"));
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("check `manifest` failed"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
 fn access_denied_exits_3_and_says_what_was_denied() {
     let dir = tempfile::tempdir().unwrap();
     let extra = "  faults:\n    - { call: start_restore, fault: access_denied }\n";
