@@ -99,7 +99,11 @@ fn an_rpo_miss_exits_1() {
     std::fs::write(&file, text).unwrap();
     let output = run(&file, &dir.path().join("history"));
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
-    assert!(stdout(&output).contains("exceeds the target 1h 0m 0s"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("exceeds the target 1h 0m 0s"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
