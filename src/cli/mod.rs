@@ -189,6 +189,9 @@ fn print_validation_text(file: &std::path::Path, result: &Result<scenario::Loade
     }
 }
 
+/// How many problems of one file are printed as text.
+const MAX_SHOWN_PROBLEMS: usize = 50;
+
 /// Prints every problem of a file on stderr, each with its snippet and hint.
 pub fn print_load_error(error: &LoadError) {
     let stderr = std::io::stderr();
@@ -199,8 +202,13 @@ pub fn print_load_error(error: &LoadError) {
         }
         LoadError::Invalid(invalid) => {
             let _ = writeln!(out, "error: {invalid}");
-            for diagnostic in invalid.diagnostics() {
+            // A hostile file can hold thousands of mistakes: show the first ones only.
+            for diagnostic in invalid.diagnostics().take(MAX_SHOWN_PROBLEMS) {
                 let _ = writeln!(out, "{:?}", miette::Report::new(diagnostic));
+            }
+            if invalid.problems.len() > MAX_SHOWN_PROBLEMS {
+                let more = invalid.problems.len() - MAX_SHOWN_PROBLEMS;
+                let _ = writeln!(out, "… and {more} more problems (`--format json` lists them all)");
             }
         }
     }

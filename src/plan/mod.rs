@@ -240,10 +240,18 @@ fn teardown_steps(scenario: &Scenario) -> Vec<Step> {
     }
     for restore in &scenario.restores {
         let mut after = vec![MEASURE.to_owned()];
-        let dependents = scenario.restores.iter().filter(|r| r.depends_on.contains(&restore.id));
+        // Dependents go first, except volumes attached to this restore as the runner:
+        // an attached volume cannot be deleted, so those go after it (below).
+        let dependents = scenario
+            .restores
+            .iter()
+            .filter(|r| r.depends_on.contains(&restore.id) && !attached_to(scenario, r, &restore.id));
         after.extend(dependents.map(|r| format!("teardown/restore/{}", r.id)));
-        if launched_runner && restore.source.kind() == Some(ResourceKind::EbsVolume) {
-            after.push("teardown/runner".to_owned());
+        if is_attached_volume(scenario, restore) {
+            match &scenario.runner {
+                Runner::Launch(_) => after.push("teardown/runner".to_owned()),
+                Runner::Restored(id) => after.push(format!("teardown/restore/{id}")),
+            }
         }
         steps.push(Step {
             id: format!("teardown/restore/{}", restore.id),
@@ -265,6 +273,17 @@ fn teardown_steps(scenario: &Scenario) -> Vec<Step> {
         timeout,
     });
     steps
+}
+
+/// Restored EBS volumes are attached to the runner when there are checks to run on them.
+fn is_attached_volume(scenario: &Scenario, restore: &crate::scenario::Restore) -> bool {
+    let is_runner = matches!(&scenario.runner, Runner::Restored(id) if id == &restore.id);
+    restore.source.kind() == Some(ResourceKind::EbsVolume) && !scenario.checks.is_empty() && !is_runner
+}
+
+/// Whether `restore` is a volume attached to the restored runner `runner_id`.
+fn attached_to(scenario: &Scenario, restore: &crate::scenario::Restore, runner_id: &str) -> bool {
+    is_attached_volume(scenario, restore) && matches!(&scenario.runner, Runner::Restored(id) if id == runner_id)
 }
 
 /// Orders steps so that each comes after all it waits for, keeping the planned order

@@ -25,10 +25,15 @@ static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
         .expect("the generated scenario schema compiles")
 });
 
-/// Every structural problem of `document`, in document order.
+/// The most schema errors read from one document.
+const MAX_PROBLEMS: usize = 500;
+
+/// Every structural problem of `document`, in document order (up to `MAX_PROBLEMS`).
 pub fn check(document: &Value, places: &Places) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for error in VALIDATOR.iter_errors(document) {
+    // Enough to fix a file by; beyond that a file is not a scenario, and wording
+    // thousands of problems would only cost time.
+    for error in VALIDATOR.iter_errors(document).take(MAX_PROBLEMS) {
         problems.extend(word(&error, places));
     }
     problems.sort_by_key(|p| p.place.map(|p| (p.line, p.column)));

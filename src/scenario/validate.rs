@@ -279,6 +279,12 @@ fn time_window(at: &str, window: &TimeWindow, problems: &mut Vec<Problem>) {
 }
 
 fn overrides(at: &str, restore: &Restore, problems: &mut Vec<Problem>) {
+    if restore.overrides.subnet_group.is_some() {
+        problems.push(
+            Problem::new(format!("{at}/subnet_group"), "restoring into a subnet group of your own is not supported yet")
+                .hint("firedrill cannot yet verify that a given subnet group is isolated from production and the internet, so it restores only into the VPC it makes; remove `subnet_group`"),
+        );
+    }
     let Some(kind) = restore.source.kind() else { return };
     let o = &restore.overrides;
     let database_only = [
@@ -421,7 +427,16 @@ fn script_file(pointer: &str, path: &str, what: &str, context: &Context<'_>, pro
 
 fn env_value(pointer: &str, name: &str, value: &EnvValue, check: &Check, ids: &Ids<'_>, problems: &mut Vec<Problem>) {
     let EnvValue::Template(text) = value else { return };
-    if looks_secret(name) && template::is_literal(text) && !text.is_empty() {
+    // The literal part is what a template does not fill in: a secret there is inline.
+    let literal: String = template::parse(text)
+        .map(|segments| {
+            segments
+                .into_iter()
+                .filter_map(|s| if let Segment::Text(t) = s { Some(t) } else { None })
+                .collect()
+        })
+        .unwrap_or_default();
+    if looks_secret(name) && !literal.trim().is_empty() {
         problems.push(
             Problem::new(pointer, format!("`{name}` holds a secret written inline"))
                 .hint("secrets never go in scenario files: use `{secrets_manager: {secret_id: …, key: password}}` or `{ssm_parameter: /path}`"),
@@ -501,16 +516,22 @@ fn looks_secret(name: &str) -> bool {
     ]
     .iter()
     .any(|word| lower.contains(word))
+        // Short words only as whole parts of the name (`DB_PASS`, not `BYPASS_CACHE`).
+        || lower.split(['_', '-', '.']).any(|part| matches!(part, "pass" | "pw" | "pat"))
 }
 
 /// Values that are secrets whatever their name: AWS access keys and private keys.
 fn inline_secret_value(pointer: &str, value: &str, problems: &mut Vec<Problem>) {
     static PATTERN: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
-        Regex::new(r"(?:A3T[A-Z0-9]|AKIA|ASIA)[A-Z0-9]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----").expect("valid regex")
+        Regex::new(r"(?:A3T[A-Z0-9]|AKIA|ASIA)[A-Z0-9]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----|(?i)aws_secret_access_key\s*[=:]|://[^/\s:@]+:[^/\s@]+@").expect("valid regex")
     });
     if PATTERN.is_match(value) {
         problems.push(
-            Problem::new(pointer, "this value contains an AWS access key or a private key").hint(
+            Problem::new(
+                pointer,
+                "this value contains a credential (an AWS key, a private key, or a password in a URL)",
+            )
+            .hint(
                 "remove it from the file and rotate it; reference secrets with `secrets_manager:` or `ssm_parameter:`",
             ),
         );

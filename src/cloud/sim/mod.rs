@@ -275,24 +275,43 @@ fn id_prefix(kind: ResourceKind) -> &'static str {
     }
 }
 
+/// The most a simulated volume copies: its data is a fixture, never a whole disk.
+const MAX_VOLUME_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Copies a folder, giving each file a modification time at or just before `time`.
+/// Symbolic links are skipped (no loops, nothing outside the folder), and copying stops
+/// at `MAX_VOLUME_BYTES`.
 fn copy_with_time(from: &Path, to: &Path, time: Timestamp) {
+    let mut budget = MAX_VOLUME_BYTES;
+    copy_tree(from, to, time, &mut budget);
+}
+
+fn copy_tree(from: &Path, to: &Path, time: Timestamp, budget: &mut u64) {
     let Ok(entries) = std::fs::read_dir(from) else { return };
     let mut entries: Vec<_> = entries.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for (i, entry) in entries.iter().enumerate() {
+        let Ok(kind) = entry.file_type() else { continue };
         let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
+        if kind.is_dir() {
             let _ = std::fs::create_dir_all(&target);
-            copy_with_time(&entry.path(), &target, time);
-        } else if std::fs::copy(entry.path(), &target).is_ok() {
-            let age = SignedDuration::from_mins(i as i64);
-            let modified = time.saturating_sub(age).unwrap_or(time);
-            let system_time = std::time::SystemTime::try_from(modified).unwrap_or(std::time::SystemTime::UNIX_EPOCH);
-            let _ = std::fs::File::options()
-                .write(true)
-                .open(&target)
-                .and_then(|f| f.set_modified(system_time));
+            copy_tree(&entry.path(), &target, time, budget);
+        } else if kind.is_file() {
+            let size = entry.metadata().map_or(0, |m| m.len());
+            if size > *budget {
+                return;
+            }
+            *budget -= size;
+            if std::fs::copy(entry.path(), &target).is_ok() {
+                let age = SignedDuration::from_mins(i as i64);
+                let modified = time.saturating_sub(age).unwrap_or(time);
+                let system_time =
+                    std::time::SystemTime::try_from(modified).unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+                let _ = std::fs::File::options()
+                    .write(true)
+                    .open(&target)
+                    .and_then(|f| f.set_modified(system_time));
+            }
         }
     }
 }
