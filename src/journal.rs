@@ -2,7 +2,7 @@
 //! so that what a killed run did can be read back (and replayed into its result).
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::runner::events::DrillEvent;
@@ -39,20 +39,28 @@ impl Journal {
     }
 }
 
-/// Reads a journal back. A torn last line (the process died mid-write) is ignored;
-/// any other bad line is an error naming its line number.
+/// Reads a journal file back (see `parse`).
 pub fn read(path: &Path) -> Result<Vec<DrillEvent>, String> {
-    let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let lines: Vec<String> = BufReader::new(file)
-        .lines()
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut events = Vec::with_capacity(lines.len());
-    for (i, line) in lines.iter().enumerate() {
-        match serde_json::from_str(line) {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse(&bytes).map_err(|e| format!("{}:{e}", path.display()))
+}
+
+/// Parses a journal's bytes. A torn last line (the process died mid-write) is ignored;
+/// any other bad line is an error naming its line number (`<line>: <why>`).
+pub fn parse(bytes: &[u8]) -> Result<Vec<DrillEvent>, String> {
+    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    // A journal ends with a newline: the empty piece after it is not a line.
+    let count = if lines.last().is_some_and(|l| l.is_empty()) {
+        lines.len() - 1
+    } else {
+        lines.len()
+    };
+    let mut events = Vec::with_capacity(count);
+    for (i, line) in lines[..count].iter().enumerate() {
+        match serde_json::from_slice(line) {
             Ok(event) => events.push(event),
-            Err(_) if i + 1 == lines.len() => break,
-            Err(e) => return Err(format!("{}:{}: not a journal event: {e}", path.display(), i + 1)),
+            Err(_) if i + 1 == count => break,
+            Err(e) => return Err(format!("{}: not a journal event: {e}", i + 1)),
         }
     }
     Ok(events)
