@@ -118,12 +118,31 @@ pub struct TeardownRecord {
     pub left_behind: Vec<ResourceRef>,
     /// AWS Backup restore jobs still running (they cannot be cancelled).
     pub pending: Vec<ResourceRef>,
+    /// Why the last look by tag after teardown could not be made, if it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
 }
 
 impl DrillResult {
     /// Whether resources were left behind (exit code 4).
     pub fn teardown_incomplete(&self) -> bool {
         !self.teardown.left_behind.is_empty() || !self.teardown.pending.is_empty()
+    }
+
+    /// The run's exit code (DESIGN.md): an interrupted run exits with its signal's code,
+    /// then teardown incomplete (4), error (3), failed (1), passed (0).
+    pub fn exit_code(&self, signal: Option<i32>) -> i32 {
+        if self.outcome == Outcome::Aborted {
+            return signal.unwrap_or(crate::exit_code::INTERRUPTED);
+        }
+        if self.teardown_incomplete() {
+            return crate::exit_code::TEARDOWN_INCOMPLETE;
+        }
+        match self.outcome {
+            Outcome::Passed => crate::exit_code::SUCCESS,
+            Outcome::Failed => crate::exit_code::DRILL_FAILED,
+            Outcome::Error | Outcome::Aborted => crate::exit_code::ERROR,
+        }
     }
 
     /// Writes the result atomically: to a temporary file beside it, then renamed.
@@ -341,6 +360,7 @@ impl Builder {
             EventKind::DeleteRefused { resource, .. } => self.teardown.refused.push(resource.clone()),
             EventKind::DeleteFailed { resource, .. } => self.teardown.left_behind.push(resource.clone()),
             EventKind::RestorePending { resource } => self.teardown.pending.push(resource.clone()),
+            EventKind::TeardownUnverified { error } => self.teardown.unverified = Some(error.clone()),
             EventKind::TeardownFinished => {
                 self.teardown.finished_at = Some(event.at);
                 self.teardown.seconds = self.teardown.started_at.map(|s| seconds(event.at.duration_since(s)));

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod cleanup;
 mod run;
 
 use crate::exit_code;
@@ -56,8 +57,12 @@ pub enum Command {
     /// prints where they are. Scenarios with `cloud: sim` run on the built-in simulated
     /// account; `cloud: aws` needs the AWS cloud (not built yet).
     Run(run::RunArgs),
-    /// Find and delete what earlier runs left behind, by tag and journal. (Not built yet.)
-    Cleanup(PendingArgs),
+    /// Find and delete what earlier runs left behind, by tag and journal.
+    ///
+    /// Runs still inside their lease (max_duration from their start) are left alone
+    /// unless `--force` names them; `firedrill:keep-until` is respected. Exit 0 when
+    /// nothing of the cleaned runs remains, 4 when something does.
+    Cleanup(cleanup::CleanupArgs),
     /// Render HTML trend reports from the history of drills. (Not built yet.)
     Report(PendingArgs),
     /// List, show and prune the results of past drills. (Not built yet.)
@@ -119,7 +124,7 @@ pub fn run(cli: Cli) -> i32 {
             exit_code::SUCCESS
         }
         Command::Run(args) => run::run(&args),
-        Command::Cleanup(_) => not_built("cleanup", 4),
+        Command::Cleanup(args) => cleanup::run(&args),
         Command::Report(_) => not_built("report", 6),
         Command::History(_) => not_built("history", 6),
     }
@@ -142,7 +147,7 @@ fn install_error_style() {
 
 fn not_built(command: &str, issue: u32) -> i32 {
     eprintln!("firedrill {command} is not built yet (tracked in issue #{issue}); nothing was done.");
-    eprintln!("Available now: validate, plan, schema.");
+    eprintln!("Available now: validate, plan, schema, run, cleanup.");
     exit_code::INVALID_INPUT
 }
 

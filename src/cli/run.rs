@@ -2,22 +2,24 @@
 //! the drills, write their results, journals and reports, and exit with the most severe
 //! code.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use futures::FutureExt;
 use futures::stream::{self, StreamExt};
 use jiff::Timestamp;
 
 use super::{Format, print_load_error};
 use crate::cloud::sim::{Executor, SimCloud};
+use crate::cloud::{Cloud, TAG_RUN_ID, TAG_SCENARIO};
 use crate::exit_code;
+use crate::interrupts::{InterruptSender, Interrupts};
 use crate::journal::Journal;
 use crate::measure::Outcome;
 use crate::plan;
 use crate::result::DrillResult;
+use crate::runner::crash_point::CrashPoint;
 use crate::runner::{self, Console, Reporter, RunOptions};
 use crate::scenario::{self, CloudKind, HumanDuration, LoadedScenario};
 
@@ -46,6 +48,11 @@ pub struct RunArgs {
     /// Output format of the summary on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Keep the simulated account in this file, written after every change, so that a
+    /// later `firedrill cleanup --sim-state FILE` sees what a killed run left (one
+    /// scenario at a time).
+    #[arg(long, value_name = "FILE")]
+    pub sim_state: Option<PathBuf>,
 }
 
 fn parse_keep(text: &str) -> Result<Option<HumanDuration>, String> {
@@ -81,6 +88,17 @@ pub fn run(args: &RunArgs) -> i32 {
         );
         return exit_code::INVALID_INPUT;
     }
+    if args.sim_state.is_some() && loaded.len() > 1 {
+        eprintln!("error: --sim-state takes one scenario at a time (each drill has its own simulated account)");
+        return exit_code::INVALID_INPUT;
+    }
+    let crash_point = match CrashPoint::from_env() {
+        Ok(point) => point,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return exit_code::INVALID_INPUT;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -89,10 +107,17 @@ pub fn run(args: &RunArgs) -> i32 {
         }
     };
     let signal = Cell::new(None);
-    let results = runtime.block_on(run_all(&loaded, args, &signal));
+    let active = RefCell::new(Vec::new());
+    let (sender, interrupts) = Interrupts::channel();
+    let results = runtime.block_on(async {
+        tokio::select! {
+            results = run_all(&loaded, args, &interrupts, &active, crash_point) => results,
+            () = count_signals(sender, &signal, &active, args) => unreachable!("signals are counted until the drills end"),
+        }
+    });
     report(&results, args.format);
     let codes = results.iter().map(|(_, outcome)| match outcome {
-        Ok(result) => code_of(result, signal.get()),
+        Ok(result) => result.exit_code(signal.get()),
         Err(_) => exit_code::ERROR,
     });
     exit_code::most_severe(codes)
@@ -103,14 +128,14 @@ type Ran = (PathBuf, Result<(DrillResult, Written), String>);
 async fn run_all(
     loaded: &[LoadedScenario],
     args: &RunArgs,
-    signal: &Cell<Option<i32>>,
+    interrupts: &Interrupts,
+    active: &RefCell<Vec<String>>,
+    crash_point: Option<CrashPoint>,
 ) -> Vec<(PathBuf, Result<DrillResult, String>)> {
-    let interrupted = interruption(signal);
-    let interrupted = interrupted.shared();
     let ran: Vec<Ran> = stream::iter(loaded)
         .map(|l| {
-            let interrupted = interrupted.clone();
-            async move { (l.file.clone(), run_one(l, args, interrupted).await) }
+            let crash_point = crash_point.clone();
+            async move { (l.file.clone(), run_one(l, args, interrupts, active, crash_point).await) }
         })
         .buffer_unordered(usize::from(args.parallel))
         .collect()
@@ -125,27 +150,78 @@ async fn run_all(
         .collect()
 }
 
-/// Resolves on the first SIGINT or SIGTERM, remembering which.
-async fn interruption(signal: &Cell<Option<i32>>) {
+/// Counts SIGINT and SIGTERM (remembering the first): the first tears down, the second
+/// stops waiting, the third exits at once and says how to clean up.
+async fn count_signals(
+    sender: InterruptSender,
+    signal: &Cell<Option<i32>>,
+    active: &RefCell<Vec<String>>,
+    args: &RunArgs,
+) {
+    loop {
+        let received = next_signal().await;
+        if signal.get().is_none() {
+            signal.set(Some(received));
+        }
+        match sender.send() {
+            1 => eprintln!(
+                "\ninterrupted: starting nothing new and tearing down (interrupt again to stop waiting, a third time to exit at once)"
+            ),
+            2 => eprintln!(
+                "\nsecond interrupt: not waiting any more; every delete is still issued once (interrupt again to exit at once)"
+            ),
+            _ => {
+                eprintln!("\nthird interrupt: exiting now; what the drill created may remain. Remove it with:");
+                for run_id in active.borrow().iter() {
+                    eprintln!("  {}", cleanup_command(run_id, args));
+                }
+                std::process::exit(signal.get().unwrap_or(exit_code::INTERRUPTED));
+            }
+        }
+    }
+}
+
+/// The next SIGINT or SIGTERM, as the exit code it leads to.
+async fn next_signal() -> i32 {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal as unix_signal};
-        let (Ok(mut int), Ok(mut term)) = (
-            unix_signal(SignalKind::interrupt()),
-            unix_signal(SignalKind::terminate()),
-        ) else {
+        use std::sync::OnceLock;
+        use tokio::signal::unix::{Signal, SignalKind, signal as unix_signal};
+        use tokio::sync::Mutex;
+        // Registered once and kept: a signal between two waits is not lost.
+        static STREAMS: OnceLock<Option<Mutex<(Signal, Signal)>>> = OnceLock::new();
+        let streams = STREAMS.get_or_init(|| {
+            let int = unix_signal(SignalKind::interrupt()).ok()?;
+            let term = unix_signal(SignalKind::terminate()).ok()?;
+            Some(Mutex::new((int, term)))
+        });
+        let Some(streams) = streams else {
             return std::future::pending().await;
         };
+        let mut streams = streams.lock().await;
+        let (int, term) = &mut *streams;
         tokio::select! {
-            _ = int.recv() => signal.set(Some(exit_code::INTERRUPTED)),
-            _ = term.recv() => signal.set(Some(exit_code::TERMINATED)),
+            _ = int.recv() => exit_code::INTERRUPTED,
+            _ = term.recv() => exit_code::TERMINATED,
         }
     }
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
-        signal.set(Some(exit_code::INTERRUPTED));
+        exit_code::INTERRUPTED
     }
+}
+
+/// The command that removes what a run left.
+fn cleanup_command(run_id: &str, args: &RunArgs) -> String {
+    let mut command = format!("firedrill cleanup --run-id {run_id} --force");
+    if args.history != Path::new(".firedrill/history") {
+        command.push_str(&format!(" --history {}", args.history.display()));
+    }
+    if let Some(state) = &args.sim_state {
+        command.push_str(&format!(" --sim-state {}", state.display()));
+    }
+    command
 }
 
 /// Where a run's files went.
@@ -172,7 +248,9 @@ impl Written {
 async fn run_one(
     loaded: &LoadedScenario,
     args: &RunArgs,
-    interrupted: impl std::future::Future<Output = ()>,
+    interrupts: &Interrupts,
+    active: &RefCell<Vec<String>>,
+    crash_point: Option<CrashPoint>,
 ) -> Result<(DrillResult, Written), String> {
     let scenario = &loaded.scenario;
     let settings = scenario.sim.clone().unwrap_or_default();
@@ -182,10 +260,15 @@ async fn run_one(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    let cloud = SimCloud::new(settings, &data_root, Executor::Subprocess);
+    let mut cloud = SimCloud::new(settings, &data_root, Executor::Subprocess);
+    if let Some(path) = &args.sim_state {
+        cloud = cloud.persisted_in(path)?;
+    }
     let clock = cloud.clock();
     let now = move || clock.now();
     let run_id = runner::new_run_id(&scenario.name, now());
+    warn_of_leftovers(&cloud, &scenario.name, args).await;
+    active.borrow_mut().push(run_id.clone());
     let folder = args.history.join(&scenario.name);
     let journal_path = folder.join(format!("{run_id}.journal.jsonl"));
     let journal = Journal::create(&journal_path)
@@ -201,8 +284,12 @@ async fn run_one(
         poll_interval: Duration::from_millis(250),
     };
     let plan = plan::plan(scenario);
-    let mut reporter = Reporter::new(Some(journal), Some(Console::new()));
-    let result = runner::run_drill(&cloud, &now, loaded, &plan, &options, &mut reporter, interrupted).await;
+    let mut reporter = Reporter::new(Some(journal), Some(Console::new())).with_crash_point(crash_point);
+    let result = runner::run_drill(&cloud, &now, loaded, &plan, &options, &mut reporter, interrupts).await;
+    active.borrow_mut().retain(|id| id != &run_id);
+    if let Some(error) = cloud.save_error() {
+        eprintln!("warning: {error}");
+    }
     if let Some(error) = &reporter.journal_error {
         eprintln!("warning: {error}");
     }
@@ -228,6 +315,29 @@ async fn run_one(
     ))
 }
 
+/// Warns when earlier runs of the scenario left resources in the account.
+async fn warn_of_leftovers<C: Cloud>(cloud: &C, scenario: &str, args: &RunArgs) {
+    let Ok(found) = cloud.list_by_tag(TAG_SCENARIO, Some(scenario)).await else {
+        return;
+    };
+    let mut runs: Vec<&str> = found
+        .iter()
+        .filter_map(|(_, tags)| tags.get(TAG_RUN_ID).map(String::as_str))
+        .collect();
+    runs.sort_unstable();
+    runs.dedup();
+    for run_id in runs {
+        let count = found
+            .iter()
+            .filter(|(_, t)| t.get(TAG_RUN_ID).map(String::as_str) == Some(run_id))
+            .count();
+        eprintln!(
+            "warning: earlier run {run_id} of `{scenario}` left {count} resource(s); `{}` removes them once its lease has ended",
+            cleanup_command(run_id, args).replace(" --force", "")
+        );
+    }
+}
+
 fn outcome_word(result: &DrillResult) -> String {
     let word = match result.outcome {
         Outcome::Passed => "PASSED",
@@ -239,20 +349,6 @@ fn outcome_word(result: &DrillResult) -> String {
         format!("{word} (simulated)")
     } else {
         word.to_owned()
-    }
-}
-
-fn code_of(result: &DrillResult, signal: Option<i32>) -> i32 {
-    if result.outcome == Outcome::Aborted {
-        return signal.unwrap_or(exit_code::INTERRUPTED);
-    }
-    if result.teardown_incomplete() {
-        return exit_code::TEARDOWN_INCOMPLETE;
-    }
-    match result.outcome {
-        Outcome::Passed => exit_code::SUCCESS,
-        Outcome::Failed => exit_code::DRILL_FAILED,
-        Outcome::Error | Outcome::Aborted => exit_code::ERROR,
     }
 }
 

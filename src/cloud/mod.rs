@@ -20,6 +20,9 @@ pub const TAG_RUN_ID: &str = "firedrill:run-id";
 pub const TAG_SCENARIO: &str = "firedrill:scenario";
 pub const TAG_CREATED_BY: &str = "firedrill:created-by";
 pub const TAG_KEEP_UNTIL: &str = "firedrill:keep-until";
+/// The end of the run's lease (start + max_duration, RFC 3339): after it, `cleanup`
+/// treats what the run left as orphaned even when its journal is lost.
+pub const TAG_LEASE_UNTIL: &str = "firedrill:lease-until";
 
 /// Key/value tags.
 pub type Tags = BTreeMap<String, String>;
@@ -206,6 +209,9 @@ pub enum CloudError {
     NotFound(String),
     #[error("{0}")]
     Failed(String),
+    /// The tag guard refused a delete: the resource is not tagged as the run's.
+    #[error("refused by the tag guard: {0}")]
+    Refused(String),
 }
 
 impl CloudError {
@@ -262,8 +268,13 @@ pub trait Cloud {
     /// Runs a check's script on the runner and waits for its result.
     async fn run_command(&self, runner: &RunnerHandle, request: &CommandRequest) -> Result<CommandOutput, CloudError>;
 
-    /// Every resource carrying `key=value` (tagging API plus per-service describes).
-    async fn list_by_tag(&self, key: &str, value: &str) -> Result<Vec<ResourceRef>, CloudError>;
+    /// Every resource carrying the tag `key` (with `value`, when given), with its tags
+    /// (the tagging API's GetResources plus per-service describes).
+    async fn list_by_tag(&self, key: &str, value: Option<&str>) -> Result<Vec<(ResourceRef, Tags)>, CloudError>;
+
+    /// The AWS Backup restore job started with this idempotency token, if one was: how
+    /// cleanup finds a job whose start was journaled as intended but whose id was not.
+    async fn find_restore_job(&self, token: &str) -> Result<Option<ResourceRef>, CloudError>;
 
     /// A resource's tags, or `None` when it no longer exists.
     async fn read_tags(&self, resource: &ResourceRef) -> Result<Option<Tags>, CloudError>;
@@ -271,6 +282,20 @@ pub trait Cloud {
     /// Adds tags (e.g. to an AWS Backup-restored resource, or `firedrill:keep-until`).
     async fn tag(&self, resource: &ResourceRef, tags: &Tags) -> Result<(), CloudError>;
 
-    /// Deletes a resource. Unguarded: callers go through `teardown`, which checks tags.
-    async fn delete(&self, resource: &ResourceRef) -> Result<(), CloudError>;
+    /// Deletes a resource if, and only if, it carries `firedrill:run-id=<run_id>`: the
+    /// implementation re-reads its tags right before the delete call and answers
+    /// `Refused` otherwise. This is the tag guard's lowest layer; there is no unguarded
+    /// delete. A resource already gone is `NotFound`.
+    async fn delete(&self, resource: &ResourceRef, run_id: &str) -> Result<(), CloudError>;
+}
+
+/// The tag guard's rule, shared by every `Cloud`: whether `tags` say `run_id` created it.
+pub fn tagged_by_run(tags: &Tags, run_id: &str) -> Result<(), CloudError> {
+    match tags.get(TAG_RUN_ID) {
+        Some(owner) if owner == run_id && !run_id.is_empty() => Ok(()),
+        Some(owner) => Err(CloudError::Refused(format!("it belongs to run {owner}, not {run_id}"))),
+        None => Err(CloudError::Refused(format!(
+            "it has no {TAG_RUN_ID} tag: firedrill did not create it"
+        ))),
+    }
 }

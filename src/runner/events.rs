@@ -121,9 +121,41 @@ pub enum EventKind {
     RestorePending {
         resource: ResourceRef,
     },
+    /// The last look by tag after teardown could not be made: what remains is unknown.
+    TeardownUnverified {
+        error: String,
+    },
     TeardownFinished,
     RunFinished,
 }
+
+/// Every event's journaled name (crash points name them).
+pub const EVENT_NAMES: &[&str] = &[
+    "run_started",
+    "step_started",
+    "step_finished",
+    "create_intended",
+    "resource_created",
+    "isolation_verified",
+    "recovery_point_chosen",
+    "restore_started",
+    "restore_ready",
+    "restore_failed",
+    "runner_online",
+    "check_finished",
+    "manual_step_skipped",
+    "harness_error",
+    "interrupted",
+    "teardown_started",
+    "resource_deleted",
+    "resource_kept",
+    "delete_refused",
+    "delete_failed",
+    "restore_pending",
+    "teardown_unverified",
+    "teardown_finished",
+    "run_finished",
+];
 
 impl DrillEvent {
     /// The event's name, as journaled (used by crash points and logs).

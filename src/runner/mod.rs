@@ -3,6 +3,7 @@
 //! then measure, then teardown, which always runs. Everything that happens is a
 //! `DrillEvent`, sent to the reporter's consumers.
 
+pub mod crash_point;
 mod dispatcher;
 pub mod events;
 mod reporter;
@@ -20,10 +21,10 @@ use tokio::sync::oneshot;
 
 pub use dispatcher::{Dispatcher, StepState};
 pub use reporter::{Console, Reporter};
-pub use teardown::{Deleted, guard_and_delete};
 
 use crate::cloud::*;
 use crate::expect;
+use crate::interrupts::Interrupts;
 use crate::plan::{Action, DrillPlan, Step};
 use crate::result::{self, DrillResult};
 use crate::scenario::template::{self, Reference, Segment};
@@ -56,7 +57,7 @@ pub async fn run_drill<C: Cloud>(
     plan: &DrillPlan,
     options: &RunOptions,
     reporter: &mut Reporter,
-    interrupted: impl Future<Output = ()>,
+    interrupts: &Interrupts,
 ) -> DrillResult {
     let scenario = &loaded.scenario;
     let started = now();
@@ -71,7 +72,7 @@ pub async fn run_drill<C: Cloud>(
         checks_dir: loaded.checks_dir.clone(),
         run_id: options.run_id.clone(),
         t0,
-        tags: run_tags(scenario, &options.run_id),
+        tags: run_tags(scenario, &options.run_id, lease_until),
         poll: options.poll_interval,
         reporter: RefCell::new(reporter),
         environment: RefCell::new(None),
@@ -80,6 +81,7 @@ pub async fn run_drill<C: Cloud>(
         in_flight: RefCell::new(Vec::new()),
         unfinished_jobs: RefCell::new(BTreeMap::new()),
         lease_deadline: tokio::time::Instant::now() + scenario.max_duration.as_duration(),
+        interrupts: interrupts.clone(),
     };
     drill.emit(EventKind::RunStarted {
         run_id: options.run_id.clone(),
@@ -98,7 +100,7 @@ pub async fn run_drill<C: Cloud>(
                 drill.emit(EventKind::HarnessError { message: format!("the drill's deadline (max_duration {}) passed", scenario.max_duration) });
             }
         }
-        () = interrupted => drill.emit(EventKind::Interrupted),
+        () = interrupts.reached(1) => drill.emit(EventKind::Interrupted),
     }
     drill.step_event("measure", true, None);
     let provisional = result::from_events(&drill.reporter.borrow().events);
@@ -109,8 +111,9 @@ pub async fn run_drill<C: Cloud>(
     result::from_events(&reporter.events).expect("the run started with RunStarted")
 }
 
-fn run_tags(scenario: &Scenario, run_id: &str) -> Tags {
+fn run_tags(scenario: &Scenario, run_id: &str, lease_until: Timestamp) -> Tags {
     let mut tags = scenario.tags.clone();
+    tags.insert(TAG_LEASE_UNTIL.to_owned(), lease_until.to_string());
     tags.insert(TAG_RUN_ID.to_owned(), run_id.to_owned());
     tags.insert(TAG_SCENARIO.to_owned(), scenario.name.clone());
     tags.insert(
@@ -141,6 +144,7 @@ struct Drill<'a, C> {
     /// The end of the run's lease (max_duration from its start): teardown waits for
     /// uncancellable restore jobs until then, never longer.
     lease_deadline: tokio::time::Instant,
+    interrupts: Interrupts,
 }
 
 type StepResult = Result<(), String>;

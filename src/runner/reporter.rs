@@ -5,6 +5,7 @@ use std::io::Write;
 
 use jiff::Timestamp;
 
+use super::crash_point::CrashPoint;
 use super::events::{DrillEvent, EventKind};
 use crate::journal::Journal;
 
@@ -15,6 +16,7 @@ pub struct Reporter {
     console: Option<Console>,
     /// A journal write that failed: the run goes on, and the result says so.
     pub journal_error: Option<String>,
+    crash_point: Option<CrashPoint>,
 }
 
 impl Reporter {
@@ -24,11 +26,28 @@ impl Reporter {
             journal,
             console,
             journal_error: None,
+            crash_point: None,
         }
+    }
+
+    /// Aborts the process at this crash point (tests of crash safety, sim cloud only).
+    pub fn with_crash_point(mut self, point: Option<CrashPoint>) -> Self {
+        self.crash_point = point;
+        self
     }
 
     pub fn emit(&mut self, at: Timestamp, kind: EventKind) {
         let event = DrillEvent { at, kind };
+        if let Some(point) = &mut self.crash_point
+            && point.reached(&event.name())
+        {
+            let _ = writeln!(
+                std::io::stderr(),
+                "crash point reached: aborting before journaling {}",
+                event.name()
+            );
+            std::process::abort();
+        }
         if let Some(journal) = &mut self.journal
             && let Err(error) = journal.append(&event)
         {

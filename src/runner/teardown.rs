@@ -1,21 +1,19 @@
-//! Teardown at the end of a drill: every resource the run created, in reverse
-//! dependency order (by kind), concurrently within a kind, each delete guarded by the
-//! run-id tag and retried with backoff. Deleting what is already gone is success.
+//! Teardown at the end of a drill: every resource the run created, through the shared
+//! tag-guarded deletion (`crate::teardown`), then a last look by tag for anything the
+//! run's tag still marks. Deleting what is already gone is success.
 
 use std::time::Duration;
 
-use futures::future::join_all;
 use jiff::Timestamp;
 
 use super::Drill;
 use super::events::EventKind;
 use crate::cloud::*;
 use crate::scenario::TeardownPolicy;
+use crate::teardown::{self, Deleted};
 
-const ATTEMPTS: u32 = 6;
-
-/// How long one resource's deletion (or tagging to keep it) may take, retries included.
-const DELETE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// How long tagging one resource to keep it may take.
+const TAG_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 pub(super) async fn run<C: Cloud>(drill: &Drill<'_, C>, passed: bool, keep_until: Option<Timestamp>) {
     drill.emit(EventKind::TeardownStarted);
@@ -38,6 +36,7 @@ pub(super) async fn run<C: Cloud>(drill: &Drill<'_, C>, passed: bool, keep_until
             // network goes, so their resources are deleted with the rest.
             settle_restore_jobs(drill).await;
             delete_all(drill, created_by_run(drill)).await;
+            remaining_by_tag(drill).await;
         }
     }
     for job in drill.unfinished_jobs.borrow().values() {
@@ -52,7 +51,10 @@ pub(super) async fn run<C: Cloud>(drill: &Drill<'_, C>, passed: bool, keep_until
 /// cannot be cancelled); each one that completes has its resource tagged as this run's,
 /// so that the guarded delete takes it.
 async fn settle_restore_jobs<C: Cloud>(drill: &Drill<'_, C>) {
-    while !drill.unfinished_jobs.borrow().is_empty() && tokio::time::Instant::now() < drill.lease_deadline {
+    while !drill.unfinished_jobs.borrow().is_empty()
+        && tokio::time::Instant::now() < drill.lease_deadline
+        && !drill.interrupts.hurry()
+    {
         let jobs: Vec<(String, RestoreHandle)> = drill
             .unfinished_jobs
             .borrow()
@@ -60,7 +62,11 @@ async fn settle_restore_jobs<C: Cloud>(drill: &Drill<'_, C>) {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let handles: Vec<RestoreHandle> = jobs.iter().map(|(_, h)| h.clone()).collect();
-        let observed = tokio::time::timeout_at(drill.lease_deadline, drill.cloud.observe_restores(&handles)).await;
+        let hurried = drill.interrupts.reached(2);
+        let observed = tokio::select! {
+            observed = tokio::time::timeout_at(drill.lease_deadline, drill.cloud.observe_restores(&handles)) => observed,
+            () = hurried => break,
+        };
         let Ok(Ok(statuses)) = observed else {
             tokio::time::sleep(drill.poll).await;
             continue;
@@ -105,7 +111,7 @@ fn created_by_run<C: Cloud>(drill: &Drill<'_, C>) -> Vec<ResourceRef> {
 async fn keep_all<C: Cloud>(drill: &Drill<'_, C>, created: &[ResourceRef], until: Timestamp) {
     let tags = Tags::from([(TAG_KEEP_UNTIL.to_owned(), until.to_string())]);
     for resource in created {
-        let tagged = tokio::time::timeout(DELETE_TIMEOUT, drill.cloud.tag(resource, &tags)).await;
+        let tagged = tokio::time::timeout(TAG_TIMEOUT, drill.cloud.tag(resource, &tags)).await;
         match tagged.unwrap_or_else(|_| Err(CloudError::Failed("no answer".to_owned()))) {
             Ok(()) => drill.emit(EventKind::ResourceKept {
                 resource: resource.clone(),
@@ -119,72 +125,66 @@ async fn keep_all<C: Cloud>(drill: &Drill<'_, C>, created: &[ResourceRef], until
     }
 }
 
-async fn delete_all<C: Cloud>(drill: &Drill<'_, C>, mut created: Vec<ResourceRef>) {
-    created.sort_by_key(|r| std::cmp::Reverse(r.kind.teardown_rank()));
-    let mut start = 0;
-    while start < created.len() {
-        let rank = created[start].kind.teardown_rank();
-        let end = created[start..]
-            .iter()
-            .position(|r| r.kind.teardown_rank() != rank)
-            .map_or(created.len(), |p| start + p);
-        join_all(created[start..end].iter().map(|r| delete_guarded(drill, r))).await;
-        start = end;
-    }
+async fn delete_all<C: Cloud>(drill: &Drill<'_, C>, created: Vec<ResourceRef>) {
+    let done = |resource: &ResourceRef, outcome: Result<Deleted, String>| {
+        let resource = resource.clone();
+        drill.emit(match outcome {
+            Ok(Deleted::Done) => EventKind::ResourceDeleted { resource },
+            Ok(Deleted::Refused(reason)) => EventKind::DeleteRefused { resource, reason },
+            Ok(Deleted::Kept(until)) => EventKind::ResourceKept { resource, until },
+            Err(error) => EventKind::DeleteFailed { resource, error },
+        });
+    };
+    let now = (drill.now)();
+    teardown::delete_in_order(drill.cloud, &drill.run_id, created, now, &drill.interrupts, &done).await;
 }
 
-/// Deletes one resource if, and only if, its tags say this run created it.
-pub(super) async fn delete_guarded<C: Cloud>(drill: &Drill<'_, C>, resource: &ResourceRef) {
-    let outcome = tokio::time::timeout(DELETE_TIMEOUT, guard_and_delete(drill.cloud, &drill.run_id, resource))
-        .await
-        .unwrap_or_else(|_| Err(format!("no answer within {} minutes", DELETE_TIMEOUT.as_secs() / 60)));
-    match outcome {
-        Ok(Deleted::Done) => drill.emit(EventKind::ResourceDeleted {
-            resource: resource.clone(),
-        }),
-        Ok(Deleted::Refused(reason)) => drill.emit(EventKind::DeleteRefused {
-            resource: resource.clone(),
-            reason,
-        }),
-        Err(error) => drill.emit(EventKind::DeleteFailed {
-            resource: resource.clone(),
-            error,
-        }),
-    }
-}
-
-/// What a guarded delete did.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Deleted {
-    Done,
-    Refused(String),
-}
-
-/// The tag guard of invariant 1: re-read the tags, refuse anything not tagged with this
-/// run's id (source backups, production resources), then delete with retries.
-pub async fn guard_and_delete<C: Cloud>(cloud: &C, run_id: &str, resource: &ResourceRef) -> Result<Deleted, String> {
-    if matches!(resource.kind, ResourceType::RecoveryPoint) {
-        return Ok(Deleted::Refused("source backups are read-only to firedrill".to_owned()));
-    }
-    let mut backoff = Duration::from_millis(250);
-    for attempt in 1..=ATTEMPTS {
-        let outcome = match cloud.read_tags(resource).await {
-            Ok(None) => return Ok(Deleted::Done),
-            Ok(Some(tags)) if tags.get(TAG_RUN_ID).map(String::as_str) != Some(run_id) => {
-                return Ok(Deleted::Refused(format!("it is not tagged {TAG_RUN_ID}={run_id}")));
-            }
-            Ok(Some(_)) => cloud.delete(resource).await,
-            Err(error) => Err(error),
-        };
-        match outcome {
-            Ok(()) | Err(CloudError::NotFound(_)) => return Ok(Deleted::Done),
-            Err(error @ CloudError::AccessDenied(_)) => return Err(error.to_string()),
-            Err(error) if attempt == ATTEMPTS => return Err(error.to_string()),
-            Err(_) => {
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(8));
-            }
+/// Anything the run's tag still marks once teardown is done (a create whose answer was
+/// lost, a resource journaled late) is deleted too; what cannot be is reported.
+async fn remaining_by_tag<C: Cloud>(drill: &Drill<'_, C>) {
+    let listed = tokio::time::timeout(
+        teardown::CALL_TIMEOUT,
+        drill.cloud.list_by_tag(TAG_RUN_ID, Some(&drill.run_id)),
+    )
+    .await;
+    let remaining: Vec<ResourceRef> = match listed {
+        Ok(Ok(found)) => found.into_iter().map(|(resource, _)| resource).collect(),
+        Ok(Err(error)) => {
+            return drill.emit(EventKind::TeardownUnverified {
+                error: error.to_string(),
+            });
         }
+        Err(_) => {
+            let error = format!("no answer within {} s", teardown::CALL_TIMEOUT.as_secs());
+            return drill.emit(EventKind::TeardownUnverified { error });
+        }
+    };
+    let handled = handled_by_run(drill);
+    let left: Vec<ResourceRef> = remaining.into_iter().filter(|r| !handled.contains(r)).collect();
+    if !left.is_empty() {
+        for resource in &left {
+            drill.emit(EventKind::ResourceCreated {
+                step: "teardown".to_owned(),
+                resource: resource.clone(),
+            });
+        }
+        delete_all(drill, left).await;
     }
-    unreachable!("the loop returns on its last attempt")
+}
+
+/// Resources whose deletion was already tried, kept or refused: not tried again.
+fn handled_by_run<C: Cloud>(drill: &Drill<'_, C>) -> Vec<ResourceRef> {
+    drill
+        .reporter
+        .borrow()
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ResourceDeleted { resource }
+            | EventKind::DeleteFailed { resource, .. }
+            | EventKind::DeleteRefused { resource, .. }
+            | EventKind::ResourceKept { resource, .. } => Some(resource.clone()),
+            _ => None,
+        })
+        .collect()
 }

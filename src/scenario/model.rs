@@ -156,7 +156,7 @@ fn millis<const N: u64>() -> HumanDuration {
 pub struct SimFault {
     /// The cloud call that fails: find_recovery_point, create_environment,
     /// verify_isolation, start_restore, observe_restores, start_runner, runner_online,
-    /// run_command, list_by_tag, read_tags, tag or delete.
+    /// run_command, list_by_tag, find_restore_job, read_tags, tag or delete.
     pub call: SimCall,
     /// How it fails.
     pub fault: SimFaultKind,
@@ -181,9 +181,29 @@ pub enum SimCall {
     RunnerOnline,
     RunCommand,
     ListByTag,
+    FindRestoreJob,
     ReadTags,
     Tag,
     Delete,
+}
+
+impl SimCall {
+    /// Every call, for fault matrices that must cover them all.
+    pub const ALL: [SimCall; 13] = [
+        SimCall::FindRecoveryPoint,
+        SimCall::CreateEnvironment,
+        SimCall::VerifyIsolation,
+        SimCall::StartRestore,
+        SimCall::ObserveRestores,
+        SimCall::StartRunner,
+        SimCall::RunnerOnline,
+        SimCall::RunCommand,
+        SimCall::ListByTag,
+        SimCall::FindRestoreJob,
+        SimCall::ReadTags,
+        SimCall::Tag,
+        SimCall::Delete,
+    ];
 }
 
 /// How a simulated call fails.

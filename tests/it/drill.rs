@@ -6,12 +6,15 @@ use std::time::Duration;
 
 use firedrill::cloud::sim::{Executor, SimCloud};
 use firedrill::cloud::{Cloud, ResourceRef, ResourceType, TAG_RUN_ID, Tags};
+use firedrill::interrupts::Interrupts;
 use firedrill::journal::{self, Journal};
 use firedrill::measure::Outcome;
 use firedrill::plan;
 use firedrill::result::{self, DrillResult};
-use firedrill::runner::{self, Deleted, Reporter, RunOptions};
+use firedrill::runner::{self, Reporter, RunOptions};
 use firedrill::scenario::{self, LoadedScenario, SimCall, SimFault, SimFaultKind};
+use firedrill::teardown::cleanup::{self, CleanupRequest, Target};
+use firedrill::teardown::{self as teardown, Deleted};
 
 use crate::support::root;
 
@@ -81,6 +84,8 @@ struct Ran {
     result: DrillResult,
     cloud: SimCloud,
     run_id: String,
+    /// The history folder holding the run's journal (`paused/<run id>.journal.jsonl`).
+    history: tempfile::TempDir,
 }
 
 /// Runs a drill on a sim with `faults`, journaling to a temporary file, and checks that
@@ -98,8 +103,8 @@ async fn drill_with(text: &str, faults: Vec<SimFault>, executor: Executor, keep:
     let clock = cloud.clock();
     let now = move || clock.now();
     let run_id = runner::new_run_id("paused", now());
-    let dir = tempfile::tempdir().unwrap();
-    let journal_path = dir.path().join("run.journal.jsonl");
+    let history = tempfile::tempdir().unwrap();
+    let journal_path = history.path().join("paused").join(format!("{run_id}.journal.jsonl"));
     let mut reporter = Reporter::new(Some(Journal::create(&journal_path).unwrap()), None);
     let options = RunOptions {
         run_id: run_id.clone(),
@@ -115,12 +120,17 @@ async fn drill_with(text: &str, faults: Vec<SimFault>, executor: Executor, keep:
         &plan,
         &options,
         &mut reporter,
-        std::future::pending(),
+        &Interrupts::never(),
     )
     .await;
     let replayed = result::from_events(&journal::read(&journal_path).unwrap()).unwrap();
     assert_eq!(replayed, result, "the journal replays to the same result");
-    Ran { result, cloud, run_id }
+    Ran {
+        result,
+        cloud,
+        run_id,
+        history,
+    }
 }
 
 fn tagged_with_run(cloud: &SimCloud, run_id: &str) -> Vec<ResourceRef> {
@@ -214,70 +224,200 @@ async fn access_denied_is_an_error_with_a_clear_message() {
     assert!(tagged_with_run(&ran.cloud, &ran.run_id).is_empty());
 }
 
-/// Every fault kind of the issue, at each call site that can take it: afterwards no
-/// resource carries the run's tag, and the outcome is what the fault implies.
+/// What a fault at one call site must lead to.
+struct Case {
+    fault: SimFault,
+    outcome: Outcome,
+    exit: i32,
+}
+
+/// Each fault kind (error, throttle, hang past its timeout) at every call site of a
+/// drill, with the outcome and exit code it implies. Forward calls fail for good;
+/// teardown calls fail for good where that leaves something behind (exit 4, for
+/// cleanup), and a few times where teardown must ride it out.
+fn fault_matrix() -> Vec<Case> {
+    use SimCall::*;
+    use SimFaultKind::{Error, Hang, Throttle};
+    let mut cases = Vec::new();
+    for call in SimCall::ALL.into_iter().filter(|c| *c != FindRestoreJob) {
+        for kind in [Error, Throttle, Hang] {
+            let (times, outcome, exit) = match (call, kind) {
+                (_, Throttle) => (Some(3), Outcome::Passed, 0),
+                (RunCommand, Error | Hang) => (None, Outcome::Failed, 1),
+                // An AWS Backup job that cannot be observed, or whose resource cannot be
+                // tagged, stays pending through teardown: exit 4, cleanup resolves it.
+                (ObserveRestores | Tag, Error) | (ObserveRestores, Hang) => (None, Outcome::Error, 4),
+                (Tag, Hang) => (Some(1), Outcome::Error, 3),
+                (ListByTag, _) => (None, Outcome::Passed, 0),
+                (ReadTags | Delete, Error) => (None, Outcome::Passed, 4),
+                (ReadTags | Delete, Hang) => (Some(1), Outcome::Passed, 0),
+                _ => (None, Outcome::Error, 3),
+            };
+            let fault = SimFault {
+                call,
+                fault: kind,
+                target: None,
+                times,
+            };
+            cases.push(Case { fault, outcome, exit });
+        }
+    }
+    cases
+}
+
+/// Cleans up a run in process, as `firedrill cleanup --run-id <id> --force` would.
+async fn cleanup_run(cloud: &SimCloud, run_id: &str, history: &std::path::Path) -> i32 {
+    let request = CleanupRequest {
+        target: Target::Run(run_id.to_owned()),
+        older_than: None,
+        force: true,
+        dry_run: false,
+        history: history.to_owned(),
+    };
+    let report = cleanup::cleanup(cloud, &request, cloud.clock().now(), &|_| {}).await;
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    report.exit_code()
+}
+
+/// What firedrill created and is still in the account (sources and jobs aside).
+fn created_and_left(cloud: &SimCloud) -> Vec<ResourceRef> {
+    cloud
+        .resources()
+        .into_iter()
+        .map(|(r, _)| r)
+        .filter(|r| !matches!(r.kind, ResourceType::RecoveryPoint | ResourceType::RestoreJob))
+        .collect()
+}
+
 #[tokio::test(start_paused = true)]
-async fn every_fault_leaves_nothing_tagged_behind() {
+async fn every_fault_at_every_call_site_leaves_nothing_behind() {
+    let cases = fault_matrix();
+    let covered: std::collections::BTreeSet<(SimCall, String)> = cases
+        .iter()
+        .map(|c| (c.fault.call, format!("{:?}", c.fault.fault)))
+        .collect();
+    let drill_calls = SimCall::ALL.len() - 1; // find_restore_job is cleanup's alone
+    assert_eq!(
+        covered.len(),
+        drill_calls * 3,
+        "every call site × error, throttle, hang"
+    );
+    let count = cases.len();
+    for case in cases {
+        let label = format!("{:?} {:?} ×{:?}", case.fault.call, case.fault.fault, case.fault.times);
+        let ran = drill(SCENARIO, vec![case.fault.clone()], checks(&[])).await;
+        let result = &ran.result;
+        assert_eq!(result.outcome, case.outcome, "{label}: {:?}", result.reasons);
+        assert_eq!(result.exit_code(None), case.exit, "{label}: {:?}", result.teardown);
+        if case.outcome != Outcome::Passed {
+            assert!(!result.reasons.is_empty(), "{label}: the result says why");
+        }
+        let journal = std::fs::read_to_string(
+            ran.history
+                .path()
+                .join("paused")
+                .join(format!("{}.journal.jsonl", ran.run_id)),
+        )
+        .unwrap();
+        assert!(
+            journal.contains("\"event\":\"run_finished\""),
+            "{label}: journal is complete"
+        );
+        if case.exit == 4 {
+            assert!(
+                journal.contains("\"event\":\"delete_failed\"") || journal.contains("\"event\":\"restore_pending\""),
+                "{label}: the journal says what was left"
+            );
+            let cloud = ran.cloud.without_faults();
+            assert_eq!(
+                cleanup_run(&cloud, &ran.run_id, ran.history.path()).await,
+                0,
+                "{label}: cleanup"
+            );
+            assert!(
+                created_and_left(&cloud).is_empty(),
+                "{label}: left {:?}",
+                created_and_left(&cloud)
+            );
+            assert!(tagged_with_run(&cloud, &ran.run_id).is_empty(), "{label}");
+        } else {
+            assert!(tagged_with_run(&ran.cloud, &ran.run_id).is_empty(), "{label}");
+            assert!(
+                created_and_left(&ran.cloud).is_empty(),
+                "{label}: left {:?}",
+                created_and_left(&ran.cloud)
+            );
+        }
+        if case.fault.call == SimCall::ListByTag {
+            assert!(
+                result.teardown.unverified.is_some(),
+                "{label}: the result says teardown was not verified"
+            );
+        }
+    }
+    println!("{count} fault cases run, covering {drill_calls} call sites × 3 fault kinds");
+}
+
+/// Faults the matrix does not reach by call alone: access denied on every forward call,
+/// one restore failing or hanging, a delete failing a few times, one check failing.
+#[tokio::test(start_paused = true)]
+async fn targeted_faults_end_as_they_should() {
     use SimFaultKind::*;
-    let forward = [
-        SimCall::FindRecoveryPoint,
-        SimCall::CreateEnvironment,
-        SimCall::VerifyIsolation,
-        SimCall::StartRestore,
-        SimCall::ObserveRestores,
-        SimCall::StartRunner,
-        SimCall::RunnerOnline,
-        SimCall::RunCommand,
-    ];
-    let mut cases: Vec<(SimFault, Option<Outcome>)> = Vec::new();
     let fault = |call, fault, target: Option<&str>, times| SimFault {
         call,
         fault,
         target: target.map(str::to_owned),
         times,
     };
-    for call in forward {
-        cases.push((fault(call, Throttle, None, Some(3)), Some(Outcome::Passed)));
-        cases.push((fault(call, AccessDenied, None, None), None));
-    }
-    for call in [SimCall::ReadTags, SimCall::Delete, SimCall::Tag] {
-        cases.push((fault(call, Throttle, None, Some(3)), Some(Outcome::Passed)));
-    }
+    let mut cases: Vec<(SimFault, Outcome, i32)> = SimCall::ALL[..8]
+        .iter()
+        .map(|call| {
+            // A job that cannot be observed stays pending through teardown: exit 4.
+            let exit = if *call == SimCall::ObserveRestores { 4 } else { 3 };
+            (fault(*call, AccessDenied, None, None), Outcome::Error, exit)
+        })
+        .collect();
     cases.push((
         fault(SimCall::ObserveRestores, Error, Some("db"), None),
-        Some(Outcome::Error),
-    )); // restore failed
+        Outcome::Error,
+        3,
+    ));
     cases.push((
         fault(SimCall::ObserveRestores, Hang, Some("db"), None),
-        Some(Outcome::Error),
-    )); // restore hangs
+        Outcome::Error,
+        3,
+    ));
     cases.push((
         fault(SimCall::ObserveRestores, Hang, Some("files"), None),
-        Some(Outcome::Error),
-    )); // backup job hangs
-    cases.push((fault(SimCall::RunnerOnline, Error, None, None), Some(Outcome::Error))); // never online
-    cases.push((fault(SimCall::Delete, Error, None, Some(2)), Some(Outcome::Passed))); // delete fails twice
+        Outcome::Error,
+        4,
+    ));
+    cases.push((fault(SimCall::Delete, Error, None, Some(2)), Outcome::Passed, 0));
     cases.push((
         fault(SimCall::RunCommand, Error, Some("rows"), None),
-        Some(Outcome::Failed),
-    )); // check fails
+        Outcome::Failed,
+        1,
+    ));
     let count = cases.len();
-    for (fault, expected) in cases {
+    for (fault, outcome, exit) in cases {
         let label = format!("{:?} {:?} {:?}", fault.call, fault.fault, fault.target);
         let ran = drill(SCENARIO, vec![fault], checks(&[])).await;
-        let left = tagged_with_run(&ran.cloud, &ran.run_id);
-        assert!(left.is_empty(), "{label}: left {left:?}");
-        assert!(
-            ran.result.teardown.left_behind.is_empty(),
-            "{label}: {:?}",
-            ran.result.teardown
-        );
-        match expected {
-            Some(outcome) => assert_eq!(ran.result.outcome, outcome, "{label}: {:?}", ran.result.reasons),
-            None => assert_ne!(ran.result.outcome, Outcome::Passed, "{label}"),
+        assert_eq!(ran.result.outcome, outcome, "{label}: {:?}", ran.result.reasons);
+        assert_eq!(ran.result.exit_code(None), exit, "{label}");
+        assert!(tagged_with_run(&ran.cloud, &ran.run_id).is_empty(), "{label}");
+        if exit == 4 {
+            let cloud = ran.cloud.without_faults();
+            assert_eq!(cleanup_run(&cloud, &ran.run_id, ran.history.path()).await, 0, "{label}");
+            assert!(created_and_left(&cloud).is_empty(), "{label}");
+        } else {
+            assert!(
+                created_and_left(&ran.cloud).is_empty(),
+                "{label}: {:?}",
+                created_and_left(&ran.cloud)
+            );
         }
     }
-    println!("{count} fault cases run");
+    println!("{count} targeted fault cases run");
 }
 
 #[tokio::test(start_paused = true)]
@@ -311,9 +451,15 @@ async fn the_tag_guard_refuses_what_the_run_did_not_create() {
         Tags::from([(TAG_RUN_ID.to_owned(), "fd-other-run".to_owned())]),
     );
     for resource in [&production, &other_run] {
-        let outcome = runner::guard_and_delete(&ran.cloud, &ran.run_id, resource)
-            .await
-            .unwrap();
+        let outcome = teardown::guard_and_delete(
+            &ran.cloud,
+            &ran.run_id,
+            resource,
+            ran.cloud.clock().now(),
+            &Interrupts::never(),
+        )
+        .await
+        .unwrap();
         assert!(matches!(outcome, Deleted::Refused(_)), "{resource}: {outcome:?}");
         assert!(
             ran.cloud.read_tags(resource).await.unwrap().is_some(),
@@ -329,7 +475,15 @@ async fn the_tag_guard_refuses_what_the_run_did_not_create() {
         .collect();
     assert_eq!(sources.len(), 2, "the drill's two source backups are in the account");
     for source in &sources {
-        let outcome = runner::guard_and_delete(&ran.cloud, &ran.run_id, source).await.unwrap();
+        let outcome = teardown::guard_and_delete(
+            &ran.cloud,
+            &ran.run_id,
+            source,
+            ran.cloud.clock().now(),
+            &Interrupts::never(),
+        )
+        .await
+        .unwrap();
         assert!(matches!(outcome, Deleted::Refused(_)), "{source}");
     }
     assert_eq!(

@@ -4,6 +4,7 @@
 //! completes). Every result of a sim run is labelled simulated.
 
 mod clock;
+mod state;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -11,9 +12,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use tokio::time::Instant;
 
 pub use clock::SimClock;
+use state::{SimResource, State};
 
 use super::*;
 use crate::scenario::{
@@ -39,34 +40,17 @@ pub struct SimCloud {
     clock: SimClock,
     executor: Executor,
     state: Mutex<State>,
+    /// Where the state is persisted after every change (`--sim-state FILE`).
+    state_file: Option<PathBuf>,
+    counters: Mutex<Counters>,
 }
 
+/// Call counts and fault uses: per process, never persisted.
 #[derive(Default)]
-struct State {
-    next_id: u64,
-    resources: BTreeMap<ResourceRef, SimResource>,
+struct Counters {
     fault_uses: HashMap<usize, u32>,
     calls: BTreeMap<SimCall, u32>,
-}
-
-struct SimResource {
-    tags: Tags,
-    /// When it becomes ready (restores, runners).
-    ready_at: Instant,
-    /// For restores: the scenario's restore id and what it restores.
-    restore: Option<(String, ResourceKind)>,
-    /// For an AWS Backup restore job: the resource it created, once it completed.
-    created: Option<ResourceRef>,
-    outputs: BTreeMap<String, String>,
-    /// Keeps a database's port open and a volume's files alive while it exists.
-    _keep: Vec<Keep>,
-}
-
-// Held, never read: dropping one closes the database's port or deletes the volume's files.
-#[allow(dead_code)]
-enum Keep {
-    Port(std::net::TcpListener),
-    Dir(tempfile::TempDir),
+    save_error: Option<String>,
 }
 
 impl SimCloud {
@@ -79,7 +63,23 @@ impl SimCloud {
             clock: SimClock::starting_at(Timestamp::now()),
             executor,
             state: Mutex::new(State::default()),
+            state_file: None,
+            counters: Mutex::new(Counters::default()),
         }
+    }
+
+    /// The same account, read from and written to `path` after every change (a missing
+    /// file is an empty account), so that another process can carry on from it.
+    pub fn persisted_in(mut self, path: &Path) -> Result<Self, String> {
+        self.state = Mutex::new(State::load(path)?);
+        self.state_file = Some(path.to_owned());
+        Ok(self)
+    }
+
+    /// The same account with no faults any more (what a later, healthy process sees).
+    pub fn without_faults(mut self) -> Self {
+        self.settings.faults.clear();
+        self
     }
 
     /// The simulated account's clock.
@@ -89,7 +89,12 @@ impl SimCloud {
 
     /// How many times each call was made (for call-count tests and benchmarks).
     pub fn calls(&self) -> BTreeMap<SimCall, u32> {
-        self.lock().calls.clone()
+        self.counters().calls.clone()
+    }
+
+    /// The first failure to write the state file, if any (the run reports it).
+    pub fn save_error(&self) -> Option<String> {
+        self.counters().save_error.clone()
     }
 
     /// Every resource that exists, with its tags (for tests: "nothing is left").
@@ -112,16 +117,43 @@ impl SimCloud {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn counters(&self) -> std::sync::MutexGuard<'_, Counters> {
+        self.counters.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Changes the state and, when persisted, writes it before anyone sees the change.
+    fn mutate<R>(&self, change: impl FnOnce(&mut State) -> R) -> R {
+        let mut state = self.lock();
+        let result = change(&mut state);
+        if let Some(path) = &self.state_file
+            && let Err(error) = state.save(path)
+        {
+            self.counters()
+                .save_error
+                .get_or_insert_with(|| format!("writing the sim state {}: {error}", path.display()));
+        }
+        result
+    }
+
     fn latencies(&self) -> &SimLatencies {
         &self.settings.latencies
+    }
+
+    /// The sim clock's time `after` from now.
+    fn in_(&self, after: Duration) -> Timestamp {
+        let now = self.clock.now();
+        SignedDuration::try_from(after)
+            .ok()
+            .and_then(|d| now.checked_add(d).ok())
+            .unwrap_or(now)
     }
 
     /// Counts the call, waits its latency, and applies a matching fault.
     async fn call(&self, call: SimCall, target: Option<&str>, latency: Duration) -> Result<(), CloudError> {
         let fault = {
-            let mut state = self.lock();
-            *state.calls.entry(call).or_default() += 1;
-            self.matching_fault(&mut state, call, target)
+            let mut counters = self.counters();
+            *counters.calls.entry(call).or_default() += 1;
+            self.matching_fault(&mut counters, call, target)
         };
         tokio::time::sleep(latency).await;
         match fault {
@@ -135,32 +167,40 @@ impl SimCloud {
         }
     }
 
-    fn matching_fault(&self, state: &mut State, call: SimCall, target: Option<&str>) -> Option<SimFaultKind> {
+    fn matching_fault(&self, counters: &mut Counters, call: SimCall, target: Option<&str>) -> Option<SimFaultKind> {
         let (index, fault) = self.settings.faults.iter().enumerate().find(|(i, f)| {
             fault_applies(f, call, target)
                 && f.times
-                    .is_none_or(|n| state.fault_uses.get(i).copied().unwrap_or(0) < n)
+                    .is_none_or(|n| counters.fault_uses.get(i).copied().unwrap_or(0) < n)
         })?;
-        *state.fault_uses.entry(index).or_default() += 1;
+        *counters.fault_uses.entry(index).or_default() += 1;
         Some(fault.fault)
     }
 
-    fn new_id(&self, prefix: &str) -> String {
-        let mut state = self.lock();
+    fn new_id(state: &mut State, prefix: &str) -> String {
         state.next_id += 1;
         format!("{prefix}-sim{:08x}", state.next_id)
     }
 
+    /// Creates a resource with a fresh id.
+    fn create(&self, kind: ResourceType, prefix: &str, tags: &Tags, ready_in: Duration) -> ResourceRef {
+        let ready_at = self.in_(ready_in);
+        self.mutate(|state| {
+            let resource = ResourceRef::new(kind, Self::new_id(state, prefix));
+            state
+                .resources
+                .insert(resource.clone(), SimResource::new(tags.clone(), ready_at));
+            resource
+        })
+    }
+
     fn insert(&self, resource: ResourceRef, tags: &Tags, ready_in: Duration) -> ResourceRef {
-        let entry = SimResource {
-            tags: tags.clone(),
-            ready_at: Instant::now() + ready_in,
-            restore: None,
-            created: None,
-            outputs: BTreeMap::new(),
-            _keep: Vec::new(),
-        };
-        self.lock().resources.insert(resource.clone(), entry);
+        let ready_at = self.in_(ready_in);
+        self.mutate(|state| {
+            state
+                .resources
+                .insert(resource.clone(), SimResource::new(tags.clone(), ready_at))
+        });
         resource
     }
 
@@ -173,14 +213,8 @@ impl SimCloud {
 
     /// What a restored resource offers checks; databases listen on a local port, volumes
     /// hold a copy of the scenario's data whose files carry the backup's time.
-    fn materialize(
-        &self,
-        restore: &str,
-        kind: ResourceKind,
-        data_time: Timestamp,
-    ) -> (BTreeMap<String, String>, Vec<Keep>) {
-        let mut outputs = BTreeMap::new();
-        let mut keep = Vec::new();
+    fn materialize(&self, restore: &str, kind: ResourceKind, data_time: Timestamp, into: &mut SimResource) {
+        let outputs = &mut into.outputs;
         match kind {
             ResourceKind::RdsInstance | ResourceKind::AuroraCluster => {
                 let listener = std::net::TcpListener::bind("127.0.0.1:0").ok();
@@ -192,16 +226,17 @@ impl SimCloud {
                 outputs.insert("port".into(), port.to_string());
                 outputs.insert("database".into(), restore.replace('-', "_"));
                 outputs.insert("engine".into(), "postgres".into());
-                keep.extend(listener.map(Keep::Port));
+                into.port = listener;
             }
             ResourceKind::EbsVolume => {
                 outputs.insert("device".into(), "/dev/xvdf".into());
-                if let Ok(dir) = tempfile::Builder::new().prefix("firedrill-sim-volume-").tempdir() {
+                let dir = tempfile::Builder::new().prefix("firedrill-sim-volume-").tempdir();
+                if let Ok(dir) = dir.map(tempfile::TempDir::keep) {
                     if let Some(source) = self.settings.data.get(restore) {
-                        copy_with_time(&self.data_root.join(source), dir.path(), data_time);
+                        copy_with_time(&self.data_root.join(source), &dir, data_time);
                     }
-                    outputs.insert("mount_path".into(), dir.path().display().to_string());
-                    keep.push(Keep::Dir(dir));
+                    outputs.insert("mount_path".into(), dir.display().to_string());
+                    into.data_dir = Some(dir);
                 }
             }
             ResourceKind::Ec2Instance => {
@@ -209,7 +244,6 @@ impl SimCloud {
                 outputs.insert("private_dns".into(), "ip-10-250-1-10.ec2.internal".into());
             }
         }
-        (outputs, keep)
     }
 
     /// An AWS Backup job that has completed creates its resource, untagged (as AWS does).
@@ -223,33 +257,30 @@ impl SimCloud {
         if let Some(created) = state.resources.get(job).and_then(|j| j.created.clone()) {
             return created;
         }
-        state.next_id += 1;
-        let created = ResourceRef::new(
-            resource_type(kind),
-            format!("{}-sim{:08x}", id_prefix(kind), state.next_id),
-        );
+        let created = ResourceRef::new(resource_type(kind), Self::new_id(state, id_prefix(kind)));
         let restore = state
             .resources
             .get(job)
             .and_then(|j| j.restore.clone())
             .map(|r| r.0)
             .unwrap_or_default();
-        let (outputs, keep) = self.materialize(&restore, kind, data_time);
-        state.resources.insert(
-            created.clone(),
-            SimResource {
-                tags: Tags::new(),
-                ready_at: Instant::now(),
-                restore: None,
-                created: None,
-                outputs,
-                _keep: keep,
-            },
-        );
+        let mut resource = SimResource::new(Tags::new(), self.clock.now());
+        self.materialize(&restore, kind, data_time, &mut resource);
+        state.resources.insert(created.clone(), resource);
         if let Some(entry) = state.resources.get_mut(job) {
             entry.created = Some(created.clone());
         }
         created
+    }
+}
+
+impl Drop for SimCloud {
+    /// An account that lives only in memory takes its volumes' folders with it.
+    fn drop(&mut self) {
+        if self.state_file.is_none() {
+            let state = std::mem::take(&mut *self.lock());
+            state.resources.into_values().for_each(SimResource::release);
+        }
     }
 }
 
@@ -358,17 +389,14 @@ impl Cloud for SimCloud {
             data_time.strftime("%Y-%m-%d-%H-%M")
         );
         // Source backups exist in the account, untagged by firedrill: never to be deleted.
-        self.lock()
-            .resources
-            .entry(ResourceRef::new(ResourceType::RecoveryPoint, &id))
-            .or_insert_with(|| SimResource {
-                tags: Tags::from([("backup-plan".to_owned(), "nightly".to_owned())]),
-                ready_at: Instant::now(),
-                restore: None,
-                created: None,
-                outputs: BTreeMap::new(),
-                _keep: Vec::new(),
-            });
+        self.mutate(|state| {
+            state
+                .resources
+                .entry(ResourceRef::new(ResourceType::RecoveryPoint, &id))
+                .or_insert_with(|| {
+                    SimResource::new(Tags::from([("backup-plan".to_owned(), "nightly".to_owned())]), now)
+                });
+        });
         Ok(RecoveryPoint {
             id,
             data_time,
@@ -385,7 +413,7 @@ impl Cloud for SimCloud {
     ) -> Result<Environment, CloudError> {
         let step = self.latencies().isolation.as_duration() / 4;
         let create = |kind: ResourceType, prefix: &str| {
-            let resource = self.insert(ResourceRef::new(kind, self.new_id(prefix)), tags, Duration::ZERO);
+            let resource = self.create(kind, prefix, tags, Duration::ZERO);
             on_created(&resource);
             resource
         };
@@ -435,29 +463,26 @@ impl Cloud for SimCloud {
         let kind = request.recovery_point.kind;
         let latency = self.restore_latency(kind);
         let started_at = self.clock.now();
-        let tracked = if matches!(request.source, RestoreSource::AwsBackup(_)) {
-            // StartRestoreJob takes no tags: the job is untagged, its resource comes later.
-            self.insert(
-                ResourceRef::new(ResourceType::RestoreJob, self.new_id("restore-job")),
-                &Tags::new(),
-                latency,
-            )
-        } else {
-            let resource = ResourceRef::new(resource_type(kind), self.new_id(id_prefix(kind)));
-            let resource = self.insert(resource, &request.tags, latency);
-            let (outputs, keep) = self.materialize(&request.restore, kind, request.recovery_point.data_time);
-            if let Some(entry) = self.lock().resources.get_mut(&resource) {
-                entry.outputs = outputs;
-                entry._keep = keep;
-            }
-            resource
-        };
-        if let Some(entry) = self.lock().resources.get_mut(&tracked) {
+        let data_time = request.recovery_point.data_time;
+        let ready_at = self.in_(latency);
+        let tracked = self.mutate(|state| {
+            let (tracked, mut entry) = if matches!(request.source, RestoreSource::AwsBackup(_)) {
+                // StartRestoreJob takes no tags: the job is untagged, its resource comes later.
+                let job = ResourceRef::new(ResourceType::RestoreJob, Self::new_id(state, "restore-job"));
+                let mut entry = SimResource::new(Tags::new(), ready_at);
+                entry.token = Some(request.idempotency_token.clone());
+                (job, entry)
+            } else {
+                let resource = ResourceRef::new(resource_type(kind), Self::new_id(state, id_prefix(kind)));
+                let mut entry = SimResource::new(request.tags.clone(), ready_at);
+                self.materialize(&request.restore, kind, data_time, &mut entry);
+                (resource, entry)
+            };
             entry.restore = Some((request.restore.clone(), kind));
-            entry
-                .outputs
-                .insert("data_time".into(), request.recovery_point.data_time.to_string());
-        }
+            entry.outputs.insert("data_time".into(), data_time.to_string());
+            state.resources.insert(tracked.clone(), entry);
+            tracked
+        });
         Ok(RestoreHandle {
             restore: request.restore.clone(),
             tracked,
@@ -470,10 +495,7 @@ impl Cloud for SimCloud {
             .await?;
         let mut statuses = Vec::with_capacity(handles.len());
         for handle in handles {
-            let fault = {
-                let mut state = self.lock();
-                self.matching_fault(&mut state, SimCall::ObserveRestores, Some(&handle.restore))
-            };
+            let fault = self.matching_fault(&mut self.counters(), SimCall::ObserveRestores, Some(&handle.restore));
             statuses.push(match fault {
                 Some(SimFaultKind::Error) => RestoreStatus::Failed {
                     message: "simulated: the restore failed".into(),
@@ -498,25 +520,20 @@ impl Cloud for SimCloud {
         let ready_in = self.latencies().runner.as_duration();
         match spec {
             RunnerSpec::Launch(_) => {
-                let instance = self.insert(
-                    ResourceRef::new(ResourceType::Instance, self.new_id("i")),
-                    tags,
-                    ready_in,
-                );
-                let profile = self.insert(
-                    ResourceRef::new(ResourceType::InstanceProfile, self.new_id("fd-runner")),
-                    tags,
-                    Duration::ZERO,
-                );
+                let instance = self.create(ResourceType::Instance, "i", tags, ready_in);
+                let profile = self.create(ResourceType::InstanceProfile, "fd-runner", tags, Duration::ZERO);
                 Ok(RunnerHandle {
                     instance: instance.clone(),
                     created: vec![instance, profile],
                 })
             }
             RunnerSpec::Adopt(instance) => {
-                if let Some(entry) = self.lock().resources.get_mut(instance) {
-                    entry.ready_at = entry.ready_at.max(Instant::now() + ready_in);
-                }
+                let ready_at = self.in_(ready_in);
+                self.mutate(|state| {
+                    if let Some(entry) = state.resources.get_mut(instance) {
+                        entry.ready_at = entry.ready_at.max(ready_at);
+                    }
+                });
                 Ok(RunnerHandle {
                     instance: instance.clone(),
                     created: Vec::new(),
@@ -537,7 +554,7 @@ impl Cloud for SimCloud {
         Ok(state
             .resources
             .get(&runner.instance)
-            .is_some_and(|r| Instant::now() >= r.ready_at))
+            .is_some_and(|r| self.clock.now() >= r.ready_at))
     }
 
     async fn run_command(&self, _runner: &RunnerHandle, request: &CommandRequest) -> Result<CommandOutput, CloudError> {
@@ -570,16 +587,27 @@ impl Cloud for SimCloud {
         })
     }
 
-    async fn list_by_tag(&self, key: &str, value: &str) -> Result<Vec<ResourceRef>, CloudError> {
+    async fn list_by_tag(&self, key: &str, value: Option<&str>) -> Result<Vec<(ResourceRef, Tags)>, CloudError> {
         self.call(SimCall::ListByTag, None, self.latencies().call.as_duration())
             .await?;
         let state = self.lock();
         Ok(state
             .resources
             .iter()
-            .filter(|(_, r)| r.tags.get(key).is_some_and(|v| v == value))
-            .map(|(id, _)| id.clone())
+            .filter(|(_, r)| r.tags.get(key).is_some_and(|v| value.is_none_or(|value| v == value)))
+            .map(|(id, r)| (id.clone(), r.tags.clone()))
             .collect())
+    }
+
+    async fn find_restore_job(&self, token: &str) -> Result<Option<ResourceRef>, CloudError> {
+        self.call(SimCall::FindRestoreJob, None, self.latencies().call.as_duration())
+            .await?;
+        let state = self.lock();
+        Ok(state
+            .resources
+            .iter()
+            .find(|(id, r)| id.kind == ResourceType::RestoreJob && r.token.as_deref() == Some(token))
+            .map(|(id, _)| id.clone()))
     }
 
     async fn read_tags(&self, resource: &ResourceRef) -> Result<Option<Tags>, CloudError> {
@@ -591,48 +619,57 @@ impl Cloud for SimCloud {
     async fn tag(&self, resource: &ResourceRef, tags: &Tags) -> Result<(), CloudError> {
         self.call(SimCall::Tag, None, self.latencies().call.as_duration())
             .await?;
-        let mut state = self.lock();
-        let entry = state
-            .resources
-            .get_mut(resource)
-            .ok_or_else(|| CloudError::NotFound(resource.to_string()))?;
-        entry.tags.extend(tags.clone());
-        Ok(())
+        self.mutate(|state| {
+            let entry = state
+                .resources
+                .get_mut(resource)
+                .ok_or_else(|| CloudError::NotFound(resource.to_string()))?;
+            entry.tags.extend(tags.clone());
+            Ok(())
+        })
     }
 
-    async fn delete(&self, resource: &ResourceRef) -> Result<(), CloudError> {
+    async fn delete(&self, resource: &ResourceRef, run_id: &str) -> Result<(), CloudError> {
         self.call(SimCall::Delete, None, self.latencies().call.as_duration())
             .await?;
-        if resource.kind == ResourceType::RestoreJob {
-            return Err(CloudError::Failed(
-                "an AWS Backup restore job cannot be cancelled".into(),
-            ));
-        }
-        match self.lock().resources.remove(resource) {
-            Some(_) => Ok(()),
-            None => Err(CloudError::NotFound(resource.to_string())),
-        }
+        let removed = self.mutate(|state| {
+            // The guard and the delete under one lock: nothing can retag in between.
+            let entry = state
+                .resources
+                .get(resource)
+                .ok_or_else(|| CloudError::NotFound(resource.to_string()))?;
+            tagged_by_run(&entry.tags, run_id)?;
+            if matches!(resource.kind, ResourceType::RestoreJob | ResourceType::RecoveryPoint) {
+                return Err(CloudError::Refused(format!(
+                    "{resource} cannot be deleted by firedrill"
+                )));
+            }
+            Ok(state.resources.remove(resource))
+        })?;
+        removed.into_iter().for_each(SimResource::release);
+        Ok(())
     }
 }
 
 impl SimCloud {
     fn status_of(&self, handle: &RestoreHandle) -> RestoreStatus {
-        let mut state = self.lock();
+        self.mutate(|state| self.status_in(state, handle))
+    }
+
+    fn status_in(&self, state: &mut State, handle: &RestoreHandle) -> RestoreStatus {
         let Some(entry) = state.resources.get(&handle.tracked) else {
             return RestoreStatus::Failed {
                 message: format!("{} no longer exists", handle.tracked),
             };
         };
-        if Instant::now() < entry.ready_at {
-            let left = entry.ready_at.saturating_duration_since(Instant::now());
-            let expected_minutes =
-                (handle.tracked.kind == ResourceType::RestoreJob).then(|| left.as_secs().div_ceil(60) as u32);
+        let now = self.clock.now();
+        if now < entry.ready_at {
+            let left = entry.ready_at.duration_since(now).as_secs().max(0) as u64;
+            let expected_minutes = (handle.tracked.kind == ResourceType::RestoreJob).then(|| left.div_ceil(60) as u32);
             return RestoreStatus::Running { expected_minutes };
         }
         // AWS reports when the job finished, not when we looked.
-        let late = Instant::now().saturating_duration_since(entry.ready_at);
-        let now = self.clock.now();
-        let completed_at = now.saturating_sub(late).unwrap_or(now);
+        let completed_at = entry.ready_at;
         let data_time = entry
             .outputs
             .get("data_time")
@@ -641,7 +678,7 @@ impl SimCloud {
         let kind = entry.restore.as_ref().map(|r| r.1);
         let (resource, mut outputs) = if handle.tracked.kind == ResourceType::RestoreJob {
             let kind = kind.unwrap_or(ResourceKind::EbsVolume);
-            let created = self.complete_backup_job(&mut state, &handle.tracked, kind, data_time);
+            let created = self.complete_backup_job(state, &handle.tracked, kind, data_time);
             let outputs = state
                 .resources
                 .get(&created)

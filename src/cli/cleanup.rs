@@ -1,0 +1,133 @@
+//! `firedrill cleanup`: the command line of `teardown::cleanup`, and its report.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args};
+
+use crate::cloud::sim::{Executor, SimCloud};
+use crate::exit_code;
+use crate::scenario::HumanDuration;
+use crate::teardown::cleanup::{self, CleanupReport, CleanupRequest, Target};
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["run_id", "scenario", "all"])))]
+pub struct CleanupArgs {
+    /// Clean up one run.
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// Clean up every run of one scenario (by name).
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+    /// Clean up every run found.
+    #[arg(long)]
+    pub all: bool,
+    /// Only runs that started longer ago than this (e.g. `2h`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub older_than: Option<HumanDuration>,
+    /// Show what would be deleted; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Clean up the run named by --run-id even though its lease has not ended (it may
+    /// still be running: be sure it is not).
+    #[arg(long, requires = "run_id")]
+    pub force: bool,
+    /// Where the runs' journals are.
+    #[arg(long, value_name = "DIR", default_value = ".firedrill/history")]
+    pub history: PathBuf,
+    /// Clean up the simulated account kept in this file (see `run --sim-state`).
+    #[arg(long, value_name = "FILE")]
+    pub sim_state: Option<PathBuf>,
+}
+
+fn parse_duration(text: &str) -> Result<HumanDuration, String> {
+    HumanDuration::parse(text).map_err(|e| format!("{e}; expected {}", HumanDuration::EXAMPLES))
+}
+
+/// Runs the cleanup and returns its exit code.
+pub fn run(args: &CleanupArgs) -> i32 {
+    let Some(state) = &args.sim_state else {
+        eprintln!(
+            "firedrill cleanup of an AWS account needs the AWS cloud, not built yet (tracked in issue #5); \
+             pass --sim-state FILE to clean up a simulated account. Nothing was done."
+        );
+        return exit_code::INVALID_INPUT;
+    };
+    let cloud =
+        match SimCloud::new(Default::default(), std::path::Path::new("."), Executor::Subprocess).persisted_in(state) {
+            Ok(cloud) => cloud,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return exit_code::INVALID_INPUT;
+            }
+        };
+    let request = CleanupRequest {
+        target: if let Some(id) = &args.run_id {
+            Target::Run(id.clone())
+        } else if let Some(name) = &args.scenario {
+            Target::Scenario(name.clone())
+        } else {
+            Target::All
+        },
+        older_than: args.older_than.map(HumanDuration::as_duration),
+        force: args.force,
+        dry_run: args.dry_run,
+        history: args.history.clone(),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return exit_code::ERROR;
+        }
+    };
+    let now = cloud.clock().now();
+    let say = |line: String| println!("{line}");
+    let report = runtime.block_on(cleanup::cleanup(&cloud, &request, now, &say));
+    if let Some(error) = cloud.save_error() {
+        eprintln!("warning: {error}");
+    }
+    print_summary(&report, args.dry_run);
+    report.exit_code()
+}
+
+fn print_summary(report: &CleanupReport, dry_run: bool) {
+    for problem in &report.problems {
+        eprintln!("warning: {problem}");
+    }
+    if let Some(error) = &report.listing_failed {
+        eprintln!("error: {error}; nothing was deleted");
+        return;
+    }
+    if dry_run {
+        println!(
+            "dry run: {} resource(s) of {} run(s) would be deleted; nothing was",
+            report.would_delete.len(),
+            report.cleaned_runs.len()
+        );
+        return;
+    }
+    println!(
+        "deleted {} resource(s) of {} run(s); {} kept (keep-until), {} run(s) left alone inside their lease",
+        report.deleted.len(),
+        report.cleaned_runs.len(),
+        report.kept.len(),
+        report.leased_runs.len()
+    );
+    for (resource, reason) in &report.refused {
+        println!("refused by the tag guard: {resource}: {reason}");
+    }
+    for job in &report.pending_jobs {
+        println!(
+            "pending: AWS Backup restore job {} is still running; run cleanup again once it completes",
+            job.id
+        );
+    }
+    if !report.remaining.is_empty() {
+        println!("still remaining ({}):", report.remaining.len());
+        for resource in &report.remaining {
+            println!("  {resource}");
+        }
+    } else if report.failed.is_empty() && report.pending_jobs.is_empty() {
+        println!("nothing remains of the runs cleaned up");
+    }
+}
