@@ -25,7 +25,8 @@ pub fn judge(check: &Check, exit_code: i32, stdout: &str) -> Verdict {
         reasons.push(format!("exit code {exit_code}, expected {}", expect.exit_code));
     }
     if let Some(pattern) = &expect.stdout_matches {
-        match regex::Regex::new(pattern) {
+        // Like grep: `^` and `$` match at the start and end of each line of the output.
+        match regex::RegexBuilder::new(pattern).multi_line(true).build() {
             Ok(re) if re.is_match(stdout) => {}
             Ok(_) => reasons.push(format!("stdout does not match `{pattern}`")),
             Err(e) => reasons.push(format!("invalid pattern `{pattern}`: {e}")),
@@ -101,6 +102,22 @@ mod tests {
             gates_rto: true,
             watermark,
         }
+    }
+
+    #[test]
+    fn stdout_patterns_anchor_at_lines_like_grep() {
+        let expect = |pattern: &str| Expectations {
+            stdout_matches: Some(pattern.into()),
+            ..Expectations::default()
+        };
+        let out = "connecting\nhttp.status=200\n";
+        assert!(
+            judge(&check(expect("^http\\.status=200$"), false), 0, out)
+                .reasons
+                .is_empty()
+        );
+        assert!(judge(&check(expect("^ok$"), false), 0, "ok\n").reasons.is_empty());
+        assert_eq!(judge(&check(expect("^status"), false), 0, out).reasons.len(), 1);
     }
 
     #[test]

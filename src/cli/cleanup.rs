@@ -6,7 +6,7 @@ use clap::{ArgGroup, Args};
 
 use crate::cloud::sim::{Executor, SimCloud};
 use crate::exit_code;
-use crate::scenario::HumanDuration;
+use crate::scenario::{HumanDuration, SimSettings};
 use crate::teardown::cleanup::{self, CleanupReport, CleanupRequest, Target};
 
 #[derive(Debug, Args)]
@@ -29,7 +29,7 @@ pub struct CleanupArgs {
     pub dry_run: bool,
     /// Clean up the run named by --run-id even though its lease has not ended (it may
     /// still be running: be sure it is not).
-    #[arg(long, requires = "run_id")]
+    #[arg(long, requires = "run_id", conflicts_with_all = ["scenario", "all"])]
     pub force: bool,
     /// Where the runs' journals are.
     #[arg(long, value_name = "DIR", default_value = ".firedrill/history")]
@@ -52,14 +52,16 @@ pub fn run(args: &CleanupArgs) -> i32 {
         );
         return exit_code::INVALID_INPUT;
     };
-    let cloud =
-        match SimCloud::new(Default::default(), std::path::Path::new("."), Executor::Subprocess).persisted_in(state) {
-            Ok(cloud) => cloud,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return exit_code::INVALID_INPUT;
-            }
-        };
+    let mut settings = SimSettings::default();
+    // The account's answers are quick; cleanup's own work is what is simulated here.
+    settings.latencies.call = HumanDuration::from_millis(20);
+    let cloud = match SimCloud::new(settings, std::path::Path::new("."), Executor::Subprocess).persisted_in(state) {
+        Ok(cloud) => cloud,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return exit_code::INVALID_INPUT;
+        }
+    };
     let request = CleanupRequest {
         target: if let Some(id) = &args.run_id {
             Target::Run(id.clone())

@@ -146,6 +146,7 @@ impl Console {
                 ok: false,
                 message,
             } => format!("✘ {step}: {}", message.as_deref().unwrap_or("failed")),
+            EventKind::RestoreStarted { restore, tracked, .. } => format!("  restore `{restore}` started: {tracked}"),
             EventKind::RestoreReady {
                 restore,
                 resource,

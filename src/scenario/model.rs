@@ -673,7 +673,7 @@ pub struct Expectations {
     /// The exit code that means success.
     #[serde(default)]
     pub exit_code: i32,
-    /// A regular expression stdout must match.
+    /// A regular expression stdout must match; `^` and `$` anchor at each line, as in grep.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("format" = "regex"))]
     pub stdout_matches: Option<String>,

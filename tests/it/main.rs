@@ -1,8 +1,10 @@
 //! Integration tests of the `firedrill` binary: one test binary, a module per command.
 
+mod crash;
 mod drill;
 mod plan;
 mod run;
 mod schema;
+mod signals;
 mod support;
 mod validate;
