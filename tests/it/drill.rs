@@ -556,3 +556,63 @@ async fn a_backup_job_that_outlives_its_step_is_deleted_when_it_completes() {
             .any(|r| r.kind == ResourceType::Volume)
     );
 }
+
+/// The tag guard's lowest layer: `Cloud::delete` itself refuses every kind of resource
+/// that does not carry the run's id, whatever the caller (teardown, cleanup, `--all`).
+#[tokio::test(start_paused = true)]
+async fn the_delete_call_itself_refuses_anything_without_the_run_id() {
+    let cloud = SimCloud::new(Default::default(), &root(), checks(&[]));
+    let kinds = [
+        ResourceType::Vpc,
+        ResourceType::Subnet,
+        ResourceType::SecurityGroup,
+        ResourceType::VpcEndpoint,
+        ResourceType::DbSubnetGroup,
+        ResourceType::InstanceProfile,
+        ResourceType::DbInstance,
+        ResourceType::DbCluster,
+        ResourceType::Volume,
+        ResourceType::Instance,
+        ResourceType::RestoreJob,
+        ResourceType::RecoveryPoint,
+    ];
+    let run_id = "fd-guard-20261101T000000Z-abcdef";
+    let owners = [
+        Tags::new(),
+        Tags::from([(TAG_RUN_ID.to_owned(), "fd-another-run".to_owned())]),
+        Tags::from([(TAG_RUN_ID.to_owned(), String::new())]),
+        Tags::from([("firedrill:scenario".to_owned(), "guard".to_owned())]),
+    ];
+    let mut refused = 0;
+    for kind in kinds {
+        for (i, tags) in owners.iter().enumerate() {
+            let resource = ResourceRef::new(kind, format!("foreign-{i}"));
+            cloud.insert_foreign(resource.clone(), tags.clone());
+            for caller_id in [run_id, "", "fd-another-run-but-not-quite"] {
+                let outcome = cloud.delete(&resource, caller_id).await;
+                assert!(
+                    matches!(outcome, Err(firedrill::cloud::CloudError::Refused(_))),
+                    "{resource} {tags:?} by {caller_id:?}: {outcome:?}"
+                );
+                refused += 1;
+            }
+            assert!(
+                cloud.read_tags(&resource).await.unwrap().is_some(),
+                "{resource} still exists"
+            );
+        }
+        // Even tagged with the run's id, sources and restore jobs are never deleted.
+        if matches!(kind, ResourceType::RecoveryPoint | ResourceType::RestoreJob) {
+            let own = ResourceRef::new(kind, "own");
+            cloud.insert_foreign(own.clone(), Tags::from([(TAG_RUN_ID.to_owned(), run_id.to_owned())]));
+            assert!(cloud.delete(&own, run_id).await.is_err(), "{own}");
+            assert!(cloud.read_tags(&own).await.unwrap().is_some());
+        }
+    }
+    // And what does carry the run's id is deleted: the guard is not just a wall.
+    let own = ResourceRef::new(ResourceType::Volume, "own");
+    cloud.insert_foreign(own.clone(), Tags::from([(TAG_RUN_ID.to_owned(), run_id.to_owned())]));
+    assert_eq!(cloud.delete(&own, run_id).await, Ok(()));
+    assert_eq!(cloud.read_tags(&own).await.unwrap(), None);
+    println!("{refused} deletes refused across {} resource kinds", kinds.len());
+}
