@@ -372,6 +372,9 @@ fn report(results: &[(PathBuf, Result<DrillResult, String>)], format: Format) {
                         for reason in &result.reasons {
                             println!("  - {reason}");
                         }
+                        if let Some(error) = &result.teardown.unverified {
+                            println!("  teardown not verified: the last look by tag failed ({error})");
+                        }
                         if result.teardown_incomplete() {
                             println!("  resources remain: run `firedrill cleanup --run-id {}`", result.run_id);
                         }
