@@ -115,7 +115,7 @@ pub fn run(args: &RunArgs) -> i32 {
             () = count_signals(sender, &signal, &active, args) => unreachable!("signals are counted until the drills end"),
         }
     });
-    report(&results, args.format);
+    report(&results, args);
     let codes = results.iter().map(|(_, outcome)| match outcome {
         Ok(result) => result.exit_code(signal.get()),
         Err(_) => exit_code::ERROR,
@@ -352,8 +352,8 @@ fn outcome_word(result: &DrillResult) -> String {
     }
 }
 
-fn report(results: &[(PathBuf, Result<DrillResult, String>)], format: Format) {
-    match format {
+fn report(results: &[(PathBuf, Result<DrillResult, String>)], args: &RunArgs) {
+    match args.format {
         Format::Json => {
             let values: Vec<serde_json::Value> = results
                 .iter()
@@ -376,7 +376,9 @@ fn report(results: &[(PathBuf, Result<DrillResult, String>)], format: Format) {
                             println!("  teardown not verified: the last look by tag failed ({error})");
                         }
                         if result.teardown_incomplete() {
-                            println!("  resources remain: run `firedrill cleanup --run-id {}`", result.run_id);
+                            // The run has ended: its lease no longer protects it, no --force needed.
+                            let command = cleanup_command(&result.run_id, args).replace(" --force", "");
+                            println!("  resources remain: run `{command}`");
                         }
                     }
                     Err(error) => println!("ERROR {}: {error}", file.display()),
