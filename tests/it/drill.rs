@@ -561,7 +561,7 @@ async fn a_backup_job_that_outlives_its_step_is_deleted_when_it_completes() {
 /// that does not carry the run's id, whatever the caller (teardown, cleanup, `--all`).
 #[tokio::test(start_paused = true)]
 async fn the_delete_call_itself_refuses_anything_without_the_run_id() {
-    let cloud = SimCloud::new(Default::default(), &root(), checks(&[]));
+    let cloud = SimCloud::new(Default::default(), root(), checks(&[]));
     let kinds = [
         ResourceType::Vpc,
         ResourceType::Subnet,
