@@ -82,8 +82,12 @@ impl Drill {
     }
 
     fn interrupt(&self) {
+        self.signal("-INT");
+    }
+
+    fn signal(&self, which: &str) {
         let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([which, &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
@@ -210,6 +214,21 @@ fn a_third_interrupt_exits_at_once_with_the_cleanup_command() {
         .unwrap();
     let out = String::from_utf8_lossy(&cleaned.stdout);
     assert!(matches!(cleaned.status.code(), Some(0 | 4)), "{out}");
+    assert!(
+        created_and_left(dir.path()).is_empty(),
+        "{:?}",
+        created_and_left(dir.path())
+    );
+}
+
+#[test]
+fn sigterm_tears_down_and_exits_143() {
+    let mut drill = Drill::start();
+    drill.wait_for("restore `db` started");
+    drill.signal("-TERM");
+    let (code, stderr, _, dir) = drill.finish();
+    assert_eq!(code, Some(143), "{stderr}");
+    assert!(stderr.contains("deleted Vpc"), "{stderr}");
     assert!(
         created_and_left(dir.path()).is_empty(),
         "{:?}",
