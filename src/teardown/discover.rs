@@ -297,6 +297,76 @@ mod tests {
         );
     }
 
+    fn event(kind: EventKind) -> DrillEvent {
+        DrillEvent {
+            at: at("2026-11-01T03:00:00Z"),
+            kind,
+        }
+    }
+
+    #[test]
+    fn a_journal_gives_what_was_created_not_deleted_and_the_restore_jobs_not_taken_over() {
+        let vpc = ResourceRef::new(ResourceType::Vpc, "vpc-1");
+        let db = ResourceRef::new(ResourceType::DbInstance, "fd-db-1");
+        let job = ResourceRef::new(ResourceType::RestoreJob, "job-1");
+        let intended = |step: &str, token: &str| {
+            event(EventKind::CreateIntended {
+                step: step.into(),
+                token: token.into(),
+            })
+        };
+        let created = |step: &str, resource: &ResourceRef| {
+            event(EventKind::ResourceCreated {
+                step: step.into(),
+                resource: resource.clone(),
+            })
+        };
+        let started = |restore: &str, tracked: &ResourceRef| {
+            event(EventKind::RestoreStarted {
+                restore: restore.into(),
+                tracked: tracked.clone(),
+                started_at: at("2026-11-01T03:00:00Z"),
+            })
+        };
+        let events = vec![
+            event(EventKind::RunStarted {
+                run_id: "fd-orders-20261101T030000Z-abc123".into(),
+                scenario: "orders".into(),
+                t0: at("2026-11-01T03:00:00Z"),
+                simulated: true,
+                lease_until: at("2026-11-01T04:00:00Z"),
+                rto_target: crate::scenario::HumanDuration::from_secs(60),
+                rpo_target: crate::scenario::HumanDuration::from_secs(60),
+                tool_version: "test".into(),
+            }),
+            intended("isolation", "t-vpc"),
+            created("isolation", &vpc),
+            intended("restore/db", "t-db"),
+            started("db", &db),
+            created("restore/db", &db),
+            intended("restore/files", "t-files"),
+            started("files", &job),
+            intended("restore/logs", "t-logs"),
+            event(EventKind::ResourceDeleted { resource: db.clone() }),
+        ];
+        let trace = RunTrace::from_journal(&events, None).unwrap();
+        assert_eq!(trace.run_id, "fd-orders-20261101T030000Z-abc123");
+        assert_eq!(trace.lease_until, Some(at("2026-11-01T04:00:00Z")));
+        assert!(!trace.ended);
+        assert_eq!(trace.journaled, vec![vpc], "the deleted database is not left");
+        assert_eq!(trace.open_jobs, vec![job], "the job never handed over its resource");
+        assert_eq!(
+            trace.unresolved_tokens,
+            vec!["t-logs".to_owned()],
+            "started, answer lost"
+        );
+        assert_eq!(
+            RunTrace::from_journal(&events[1..], None),
+            None,
+            "no run_started: no run"
+        );
+    }
+
     #[test]
     fn resources_without_a_run_id_are_never_merged_into_a_run() {
         let vpc = ResourceRef::new(ResourceType::Vpc, "vpc-1");
