@@ -65,3 +65,25 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<DrillEvent>, String> {
     }
     Ok(events)
 }
+
+/// Parses what can be parsed of a damaged journal (for cleanup, which must not lose a
+/// whole run's trail to one bad line): the events, and the numbers of the lines that are
+/// not events (a torn last line is not counted: a crash leaves one).
+pub fn parse_lenient(bytes: &[u8]) -> (Vec<DrillEvent>, Vec<usize>) {
+    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    let count = if lines.last().is_some_and(|l| l.is_empty()) {
+        lines.len() - 1
+    } else {
+        lines.len()
+    };
+    let mut events = Vec::with_capacity(count);
+    let mut bad = Vec::new();
+    for (i, line) in lines[..count].iter().enumerate() {
+        match serde_json::from_slice(line) {
+            Ok(event) => events.push(event),
+            Err(_) if i + 1 == count => {}
+            Err(_) => bad.push(i + 1),
+        }
+    }
+    (events, bad)
+}

@@ -125,15 +125,20 @@ pub struct TeardownRecord {
 
 impl DrillResult {
     /// Whether resources were left behind (exit code 4).
+    /// An unverified teardown counts: what remains is unknown, so cleanup is due.
     pub fn teardown_incomplete(&self) -> bool {
-        !self.teardown.left_behind.is_empty() || !self.teardown.pending.is_empty()
+        !self.teardown.left_behind.is_empty() || !self.teardown.pending.is_empty() || self.teardown.unverified.is_some()
     }
 
-    /// The run's exit code (DESIGN.md): an interrupted run exits with its signal's code,
+    /// The run's exit code (DESIGN.md): a run interrupted by a signal exits with its code,
     /// then teardown incomplete (4), error (3), failed (1), passed (0).
     pub fn exit_code(&self, signal: Option<i32>) -> i32 {
+        // Interrupted, even during teardown: the signal's code, as the shell expects.
+        if let Some(code) = signal {
+            return code;
+        }
         if self.outcome == Outcome::Aborted {
-            return signal.unwrap_or(crate::exit_code::INTERRUPTED);
+            return crate::exit_code::INTERRUPTED;
         }
         if self.teardown_incomplete() {
             return crate::exit_code::TEARDOWN_INCOMPLETE;
@@ -414,4 +419,36 @@ fn percentiles(restores: &[RestoreRecord]) -> BTreeMap<String, Percentiles> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signal_decides_the_exit_code_even_after_a_passed_drill() {
+        let events = vec![
+            DrillEvent {
+                at: "2026-11-01T03:00:00Z".parse().unwrap(),
+                kind: EventKind::RunStarted {
+                    run_id: "fd-x-20261101T030000Z-abcdef".into(),
+                    scenario: "x".into(),
+                    t0: "2026-11-01T03:00:00Z".parse().unwrap(),
+                    simulated: true,
+                    lease_until: "2026-11-01T05:00:00Z".parse().unwrap(),
+                    rto_target: HumanDuration::from_secs(60),
+                    rpo_target: HumanDuration::from_secs(60),
+                    tool_version: "test".into(),
+                },
+            },
+            DrillEvent {
+                at: "2026-11-01T03:00:01Z".parse().unwrap(),
+                kind: EventKind::RunFinished,
+            },
+        ];
+        let result = from_events(&events).unwrap();
+        assert_eq!(result.exit_code(Some(crate::exit_code::INTERRUPTED)), 130);
+        assert_eq!(result.exit_code(Some(crate::exit_code::TERMINATED)), 143);
+        assert_ne!(result.exit_code(None), 130);
+    }
 }

@@ -129,7 +129,10 @@ fn print_summary(report: &CleanupReport, dry_run: bool) {
         for resource in &report.remaining {
             println!("  {resource}");
         }
-    } else if report.failed.is_empty() && report.pending_jobs.is_empty() {
+    } else if !report.failed.is_empty() || !report.pending_jobs.is_empty() {
+    } else if report.problems.is_empty() {
         println!("nothing remains of the runs cleaned up");
+    } else {
+        println!("nothing found remains, but not everything could be checked (see the warnings above)");
     }
 }

@@ -135,7 +135,13 @@ async fn run_all(
     let ran: Vec<Ran> = stream::iter(loaded)
         .map(|l| {
             let crash_point = crash_point.clone();
-            async move { (l.file.clone(), run_one(l, args, interrupts, active, crash_point).await) }
+            async move {
+                // After an interrupt, drills not yet started never start.
+                if interrupts.count() > 0 {
+                    return (l.file.clone(), Err("not started: the run was interrupted".to_owned()));
+                }
+                (l.file.clone(), run_one(l, args, interrupts, active, crash_point).await)
+            }
         })
         .buffer_unordered(usize::from(args.parallel))
         .collect()
@@ -332,7 +338,7 @@ async fn warn_of_leftovers<C: Cloud>(cloud: &C, scenario: &str, args: &RunArgs) 
             .filter(|(_, t)| t.get(TAG_RUN_ID).map(String::as_str) == Some(run_id))
             .count();
         eprintln!(
-            "warning: earlier run {run_id} of `{scenario}` left {count} resource(s); `{}` removes them once its lease has ended",
+            "warning: run {run_id} of `{scenario}` has {count} resource(s) in the account (still running, kept, or left behind); `{}` removes them once its lease has ended",
             cleanup_command(run_id, args).replace(" --force", "")
         );
     }

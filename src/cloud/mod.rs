@@ -279,14 +279,49 @@ pub trait Cloud {
     /// A resource's tags, or `None` when it no longer exists.
     async fn read_tags(&self, resource: &ResourceRef) -> Result<Option<Tags>, CloudError>;
 
-    /// Adds tags (e.g. to an AWS Backup-restored resource, or `firedrill:keep-until`).
+    /// Adds tags (e.g. to an AWS Backup-restored resource, or `firedrill:keep-until`);
+    /// refuses (`may_tag`) to change a resource's `firedrill:run-id`.
     async fn tag(&self, resource: &ResourceRef, tags: &Tags) -> Result<(), CloudError>;
 
-    /// Deletes a resource if, and only if, it carries `firedrill:run-id=<run_id>`: the
-    /// implementation re-reads its tags right before the delete call and answers
-    /// `Refused` otherwise. This is the tag guard's lowest layer; there is no unguarded
-    /// delete. A resource already gone is `NotFound`.
+    /// Deletes a resource if, and only if, `may_delete` allows it (it carries
+    /// `firedrill:run-id=<run_id>` and is not kept): the implementation re-reads its tags
+    /// right before the delete call and answers `Refused` otherwise. This is the tag
+    /// guard's lowest layer; there is no unguarded delete. A resource already gone is
+    /// `NotFound`.
     async fn delete(&self, resource: &ResourceRef, run_id: &str) -> Result<(), CloudError>;
+}
+
+/// The tag guard's whole rule, shared by every `Cloud`'s `delete`: the resource carries
+/// `firedrill:run-id=<run_id>`, is not kept by a `firedrill:keep-until` still to come, and
+/// is not a source backup or an AWS Backup restore job.
+pub fn may_delete(resource: &ResourceRef, tags: &Tags, run_id: &str, now: jiff::Timestamp) -> Result<(), CloudError> {
+    tagged_by_run(tags, run_id)?;
+    if matches!(resource.kind, ResourceType::RestoreJob | ResourceType::RecoveryPoint) {
+        return Err(CloudError::Refused(format!("{resource} is not firedrill's to delete")));
+    }
+    if let Some(until) = tags.get(TAG_KEEP_UNTIL) {
+        match until.parse::<jiff::Timestamp>() {
+            Ok(until) if until <= now => {}
+            Ok(until) => return Err(CloudError::Refused(format!("it is kept until {until}"))),
+            Err(_) => {
+                return Err(CloudError::Refused(format!(
+                    "its {TAG_KEEP_UNTIL} tag `{until}` cannot be read"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `new` tags may be added to a resource tagged `existing`: a resource's
+/// `firedrill:run-id`, once set, never changes (so no run can adopt another's resource).
+pub fn may_tag(existing: &Tags, new: &Tags) -> Result<(), CloudError> {
+    match (existing.get(TAG_RUN_ID), new.get(TAG_RUN_ID)) {
+        (Some(old), Some(new)) if old != new => Err(CloudError::Refused(format!(
+            "it already belongs to run {old}; it cannot be tagged for run {new}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The tag guard's rule, shared by every `Cloud`: whether `tags` say `run_id` created it.

@@ -43,6 +43,13 @@ pub struct RunOptions {
     pub poll_interval: Duration,
 }
 
+/// How long after `max_duration` a run's lease lasts: the time its teardown may take
+/// (waiting for AWS Backup jobs included). Cleanup leaves a run alone until then.
+pub const TEARDOWN_ALLOWANCE: Duration = Duration::from_secs(60 * 60);
+
+/// How much of the allowance is kept for deleting, after waiting for restore jobs.
+pub const DELETE_RESERVE: Duration = Duration::from_secs(15 * 60);
+
 /// A new run id: `fd-<scenario>-<utc time>-<random>`.
 pub fn new_run_id(scenario: &str, now: Timestamp) -> String {
     let random: String = (0..6).map(|_| fastrand::alphanumeric().to_ascii_lowercase()).collect();
@@ -62,9 +69,9 @@ pub async fn run_drill<C: Cloud>(
     let scenario = &loaded.scenario;
     let started = now();
     let t0 = options.disaster_at.unwrap_or(started);
-    let lease_until = started
-        .saturating_add(scenario.max_duration.as_duration())
-        .unwrap_or(started);
+    // The lease covers the drill and its teardown: cleanup never races a live teardown.
+    let lease = scenario.max_duration.as_duration() + TEARDOWN_ALLOWANCE;
+    let lease_until = started.saturating_add(lease).unwrap_or(started);
     let drill = Drill {
         cloud,
         now,
@@ -80,7 +87,7 @@ pub async fn run_drill<C: Cloud>(
         runner: RefCell::new(None),
         in_flight: RefCell::new(Vec::new()),
         unfinished_jobs: RefCell::new(BTreeMap::new()),
-        lease_deadline: tokio::time::Instant::now() + scenario.max_duration.as_duration(),
+        lease_deadline: tokio::time::Instant::now() + lease,
         interrupts: interrupts.clone(),
     };
     drill.emit(EventKind::RunStarted {
@@ -95,12 +102,14 @@ pub async fn run_drill<C: Cloud>(
     });
     let deadline = scenario.max_duration.as_duration();
     tokio::select! {
+        // An interrupt that is already there wins over a step that is also ready.
+        biased;
+        () = interrupts.reached(1) => drill.emit(EventKind::Interrupted),
         finished = tokio::time::timeout(deadline, drill.forward(plan)) => {
             if finished.is_err() {
                 drill.emit(EventKind::HarnessError { message: format!("the drill's deadline (max_duration {}) passed", scenario.max_duration) });
             }
         }
-        () = interrupts.reached(1) => drill.emit(EventKind::Interrupted),
     }
     drill.step_event("measure", true, None);
     let provisional = result::from_events(&drill.reporter.borrow().events);
@@ -401,13 +410,16 @@ impl<C: Cloud> Drill<'_, C> {
                     continue;
                 }
             };
+            // Restores may have started while the call was out: match answers to the
+            // handles asked about, and keep every other one in flight.
             let mut in_flight = self.in_flight.borrow_mut();
             let mut still = Vec::new();
-            for ((handle, sender), status) in in_flight.drain(..).zip(statuses) {
+            for (handle, sender) in in_flight.drain(..) {
+                let status = handles.iter().position(|h| h == &handle).and_then(|i| statuses.get(i));
                 match status {
-                    RestoreStatus::Running { .. } => still.push((handle, sender)),
-                    done => {
-                        let _ = sender.send(done);
+                    None | Some(RestoreStatus::Running { .. }) => still.push((handle, sender)),
+                    Some(done) => {
+                        let _ = sender.send(done.clone());
                     }
                 }
             }

@@ -34,6 +34,7 @@ pub(super) async fn run<C: Cloud>(drill: &Drill<'_, C>, passed: bool, keep_until
         None => {
             // What a job creates lands in the drill's VPC: settle the jobs before the
             // network goes, so their resources are deleted with the rest.
+            find_lost_restore_jobs(drill).await;
             settle_restore_jobs(drill).await;
             delete_all(drill, created_by_run(drill)).await;
             remaining_by_tag(drill).await;
@@ -47,13 +48,58 @@ pub(super) async fn run<C: Cloud>(drill: &Drill<'_, C>, passed: bool, keep_until
     drill.emit(EventKind::TeardownFinished);
 }
 
+/// Restore starts journaled as intended whose answer never came (the call may still
+/// have taken effect): an AWS Backup job started with the token is settled like the
+/// others. (Resources that take tags at creation are found by tag after teardown.)
+async fn find_lost_restore_jobs<C: Cloud>(drill: &Drill<'_, C>) {
+    let lost: Vec<(String, String)> = {
+        let reporter = drill.reporter.borrow();
+        let started: Vec<String> = reporter
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::RestoreStarted { restore, .. } => Some(format!("restore/{restore}")),
+                _ => None,
+            })
+            .collect();
+        reporter
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::CreateIntended { step, token }
+                    if step.starts_with("restore/") && !started.contains(step) =>
+                {
+                    Some((step.trim_start_matches("restore/").to_owned(), token.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    for (restore, token) in lost {
+        let found = tokio::time::timeout(teardown::CALL_TIMEOUT, drill.cloud.find_restore_job(&token)).await;
+        if let Ok(Ok(Some(job))) = found {
+            let started_at = (drill.now)();
+            drill.emit(EventKind::RestoreStarted {
+                restore: restore.clone(),
+                tracked: job.clone(),
+                started_at,
+            });
+            let handle = RestoreHandle {
+                restore: restore.clone(),
+                tracked: job,
+                started_at,
+            };
+            drill.unfinished_jobs.borrow_mut().insert(restore, handle);
+        }
+    }
+}
+
 /// Waits, until the run's lease ends, for AWS Backup restore jobs still running (they
 /// cannot be cancelled); each one that completes has its resource tagged as this run's,
 /// so that the guarded delete takes it.
 async fn settle_restore_jobs<C: Cloud>(drill: &Drill<'_, C>) {
-    while !drill.unfinished_jobs.borrow().is_empty()
-        && tokio::time::Instant::now() < drill.lease_deadline
-        && !drill.interrupts.hurry()
+    let until = drill.lease_deadline - super::DELETE_RESERVE;
+    while !drill.unfinished_jobs.borrow().is_empty() && tokio::time::Instant::now() < until && !drill.interrupts.hurry()
     {
         let jobs: Vec<(String, RestoreHandle)> = drill
             .unfinished_jobs
@@ -64,7 +110,7 @@ async fn settle_restore_jobs<C: Cloud>(drill: &Drill<'_, C>) {
         let handles: Vec<RestoreHandle> = jobs.iter().map(|(_, h)| h.clone()).collect();
         let hurried = drill.interrupts.reached(2);
         let observed = tokio::select! {
-            observed = tokio::time::timeout_at(drill.lease_deadline, drill.cloud.observe_restores(&handles)) => observed,
+            observed = tokio::time::timeout_at(until, drill.cloud.observe_restores(&handles)) => observed,
             () = hurried => break,
         };
         let Ok(Ok(statuses)) = observed else {
@@ -142,22 +188,9 @@ async fn delete_all<C: Cloud>(drill: &Drill<'_, C>, created: Vec<ResourceRef>) {
 /// Anything the run's tag still marks once teardown is done (a create whose answer was
 /// lost, a resource journaled late) is deleted too; what cannot be is reported.
 async fn remaining_by_tag<C: Cloud>(drill: &Drill<'_, C>) {
-    let listed = tokio::time::timeout(
-        teardown::CALL_TIMEOUT,
-        drill.cloud.list_by_tag(TAG_RUN_ID, Some(&drill.run_id)),
-    )
-    .await;
-    let remaining: Vec<ResourceRef> = match listed {
-        Ok(Ok(found)) => found.into_iter().map(|(resource, _)| resource).collect(),
-        Ok(Err(error)) => {
-            return drill.emit(EventKind::TeardownUnverified {
-                error: error.to_string(),
-            });
-        }
-        Err(_) => {
-            let error = format!("no answer within {} s", teardown::CALL_TIMEOUT.as_secs());
-            return drill.emit(EventKind::TeardownUnverified { error });
-        }
+    let remaining: Vec<ResourceRef> = match list_run(drill).await {
+        Ok(found) => found,
+        Err(error) => return drill.emit(EventKind::TeardownUnverified { error }),
     };
     let handled = handled_by_run(drill);
     let left: Vec<ResourceRef> = remaining.into_iter().filter(|r| !handled.contains(r)).collect();
@@ -170,6 +203,28 @@ async fn remaining_by_tag<C: Cloud>(drill: &Drill<'_, C>) {
         }
         delete_all(drill, left).await;
     }
+}
+
+/// What carries the run's tag, retrying throttling a few times, each call bounded.
+async fn list_run<C: Cloud>(drill: &Drill<'_, C>) -> Result<Vec<ResourceRef>, String> {
+    let mut backoff = Duration::from_millis(500);
+    for _ in 0..5 {
+        let listed = tokio::time::timeout(
+            teardown::CALL_TIMEOUT,
+            drill.cloud.list_by_tag(TAG_RUN_ID, Some(&drill.run_id)),
+        )
+        .await;
+        match listed {
+            Ok(Ok(found)) => return Ok(found.into_iter().map(|(resource, _)| resource).collect()),
+            Ok(Err(error)) if error.is_retryable() && !drill.interrupts.hurry() => {
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+            }
+            Ok(Err(error)) => return Err(error.to_string()),
+            Err(_) => return Err(format!("no answer within {} s", teardown::CALL_TIMEOUT.as_secs())),
+        }
+    }
+    Err("still throttled after 5 attempts".to_owned())
 }
 
 /// Resources whose deletion was already tried, kept or refused: not tried again.

@@ -219,6 +219,9 @@ pub enum SimFaultKind {
     Error,
     /// The call never answers (a restore that hangs).
     Hang,
+    /// The call takes effect, then never answers: the answer is lost (a crash or a
+    /// network failure between AWS acting and the harness hearing of it).
+    LostAnswer,
 }
 
 fn default_max_duration() -> HumanDuration {

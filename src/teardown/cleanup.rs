@@ -53,13 +53,13 @@ pub struct CleanupReport {
 }
 
 impl CleanupReport {
-    /// 0 when nothing of the cleaned runs remains (kept resources aside), 4 when
-    /// something does, 3 when the account could not be listed.
+    /// 4 when something of the cleaned runs remains (kept resources aside), else 3 when
+    /// something could not be checked (the account's listing, a journal, a lookup), else 0.
     pub fn exit_code(&self) -> i32 {
-        if self.listing_failed.is_some() {
-            exit_code::ERROR
-        } else if !self.remaining.is_empty() || !self.failed.is_empty() || !self.pending_jobs.is_empty() {
+        if !self.remaining.is_empty() || !self.failed.is_empty() || !self.pending_jobs.is_empty() {
             exit_code::TEARDOWN_INCOMPLETE
+        } else if self.listing_failed.is_some() || !self.problems.is_empty() {
+            exit_code::ERROR
         } else {
             exit_code::SUCCESS
         }
@@ -84,7 +84,7 @@ pub async fn cleanup<C: Cloud>(
     };
     for trace in discover::merge_tagged(traces, found) {
         let verdict = discover::decide(&trace, &request.target, request.older_than, request.force, now);
-        let leftovers = trace.tagged.len() + trace.open_jobs.len() + trace.unresolved_tokens.len();
+        let leftovers = trace.tagged.len() + trace.journaled.len() + trace.restore_tokens.len();
         match verdict {
             Verdict::NotTargeted | Verdict::TooRecent => {}
             Verdict::InLease(until) if leftovers > 0 => {
@@ -120,28 +120,34 @@ async fn clean_run<C: Cloud>(
     report.cleaned_runs.push(trace.run_id.clone());
     if request.dry_run {
         say(format!(
-            "run {}: would delete {} resource(s)",
+            "run {}: would delete {} resource(s), and what {} AWS Backup restore job(s) created",
             trace.run_id,
-            targets.len()
+            targets.len(),
+            jobs.len()
         ));
         for resource in &targets {
             say(format!("  would delete {resource}"));
         }
         for job in &jobs {
             say(format!(
-                "  would resolve AWS Backup restore job {} and delete what it created",
+                "  would take over what restore job {} created, and delete it",
                 job.id
             ));
         }
         report.would_delete.extend(targets);
         return;
     }
-    say(format!("run {}: deleting {} resource(s)", trace.run_id, targets.len()));
     targets.extend(take_over_jobs(cloud, trace, jobs, report).await);
+    targets.sort();
+    targets.dedup();
+    say(format!("run {}: deleting {} resource(s)", trace.run_id, targets.len()));
     let outcomes = RefCell::new(Vec::new());
     let done = |resource: &ResourceRef, outcome: Result<Deleted, String>| {
         match &outcome {
             Ok(Deleted::Done) => say(format!("  deleted {resource}")),
+            Ok(Deleted::Kept(until)) if *until == Timestamp::MAX => say(format!(
+                "  kept {resource} (its firedrill:keep-until tag cannot be read)"
+            )),
             Ok(Deleted::Kept(until)) => say(format!("  kept {resource} (firedrill:keep-until {until})")),
             Ok(Deleted::Refused(reason)) => say(format!("  refused {resource}: {reason}")),
             Err(error) => say(format!("  FAILED to delete {resource}: {error}")),
@@ -160,11 +166,11 @@ async fn clean_run<C: Cloud>(
     remaining(cloud, trace, report).await;
 }
 
-/// The run's restore jobs: those journaled, and those found by the token of a start
-/// that was journaled as intended only.
+/// The run's AWS Backup restore jobs not taken over, found by the tokens of the starts
+/// it journaled (only its own tokens: see `RunTrace::restore_tokens`).
 async fn restore_jobs<C: Cloud>(cloud: &C, trace: &RunTrace, report: &mut CleanupReport) -> Vec<ResourceRef> {
-    let mut jobs = trace.open_jobs.clone();
-    for token in &trace.unresolved_tokens {
+    let mut jobs = Vec::new();
+    for token in &trace.restore_tokens {
         match cloud.find_restore_job(token).await {
             Ok(Some(job)) => jobs.push(job),
             Ok(None) => {}
@@ -223,8 +229,10 @@ async fn take_over_jobs<C: Cloud>(
         match status {
             RestoreStatus::Running { .. } => report.pending_jobs.push(job),
             RestoreStatus::Failed { .. } => {}
+            // The tag call refuses a resource that already belongs to another run.
             RestoreStatus::Ready { resource, .. } => match cloud.tag(&resource, &tags).await {
                 Ok(()) => created.push(resource),
+                Err(CloudError::Refused(reason)) => report.refused.push((resource, reason)),
                 Err(error) => report
                     .failed
                     .push((resource, format!("tagging what job {} created: {error}", job.id))),

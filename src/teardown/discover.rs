@@ -18,15 +18,16 @@ pub struct RunTrace {
     pub scenario: Option<String>,
     /// When its lease ends: from the journal's `run_started`, else the lease tag.
     pub lease_until: Option<Timestamp>,
-    /// The journal says the run finished (its own teardown ran).
+    /// Every journal of the run says it finished (its own teardown ran).
     pub ended: bool,
-    pub journal: Option<PathBuf>,
+    pub journals: Vec<PathBuf>,
     /// Resources the journal says were created and not deleted.
     pub journaled: Vec<ResourceRef>,
-    /// AWS Backup restore jobs started whose resource the run never took over.
-    pub open_jobs: Vec<ResourceRef>,
-    /// Restore starts journaled as intended with no job id after (a crash in between).
-    pub unresolved_tokens: Vec<String>,
+    /// The idempotency tokens of restores the run started or meant to start whose
+    /// resource it never took over: an AWS Backup job started with one is the run's.
+    /// Only tokens of this run (`<run id>-<restore>`) are kept, so a journal cannot
+    /// point cleanup at another run's job.
+    pub restore_tokens: Vec<String>,
     /// Resources in the account carrying the run's id.
     pub tagged: Vec<ResourceRef>,
 }
@@ -35,13 +36,11 @@ impl RunTrace {
     /// The trace a journal gives.
     pub fn from_journal(events: &[DrillEvent], journal: Option<PathBuf>) -> Option<Self> {
         let mut trace = Self {
-            journal,
+            journals: journal.into_iter().collect(),
             ..Self::default()
         };
         let mut intended: Vec<(String, String)> = Vec::new();
-        let mut started_steps: Vec<String> = Vec::new();
         let mut taken_over: Vec<String> = Vec::new();
-        let mut jobs: Vec<(String, ResourceRef)> = Vec::new();
         let mut deleted: Vec<&ResourceRef> = Vec::new();
         for event in events {
             match &event.kind {
@@ -58,12 +57,6 @@ impl RunTrace {
                 EventKind::CreateIntended { step, token } if step.starts_with("restore/") => {
                     intended.push((step.clone(), token.clone()));
                 }
-                EventKind::RestoreStarted { restore, tracked, .. } => {
-                    started_steps.push(format!("restore/{restore}"));
-                    if tracked.kind == ResourceType::RestoreJob {
-                        jobs.push((restore.clone(), tracked.clone()));
-                    }
-                }
                 EventKind::ResourceCreated { step, resource } => {
                     trace.journaled.push(resource.clone());
                     taken_over.push(step.clone());
@@ -79,17 +72,30 @@ impl RunTrace {
         trace.journaled.retain(|r| !deleted.contains(&r));
         trace.journaled.sort();
         trace.journaled.dedup();
-        trace.open_jobs = jobs
+        let own = format!("{}-", trace.run_id);
+        trace.restore_tokens = intended
             .into_iter()
-            .filter(|(restore, _)| !taken_over.contains(&format!("restore/{restore}")))
-            .map(|(_, job)| job)
-            .collect();
-        trace.unresolved_tokens = intended
-            .into_iter()
-            .filter(|(step, _)| !started_steps.contains(step))
+            .filter(|(step, token)| !taken_over.contains(step) && token.starts_with(&own))
             .map(|(_, token)| token)
             .collect();
         Some(trace)
+    }
+
+    /// Two journals of one run (a copy, a stale backup): the run ended only if both say
+    /// so, its lease is the later one, and what either says it left is kept.
+    fn merge(&mut self, other: RunTrace) {
+        self.ended &= other.ended;
+        self.lease_until = later(self.lease_until, other.lease_until);
+        self.journals.extend(other.journals);
+        self.journaled.extend(other.journaled);
+        self.journaled.sort();
+        self.journaled.dedup();
+        self.restore_tokens.extend(other.restore_tokens);
+        self.restore_tokens.sort();
+        self.restore_tokens.dedup();
+        if self.scenario.is_none() {
+            self.scenario = other.scenario;
+        }
     }
 }
 
@@ -109,12 +115,28 @@ pub fn read_journals(history: &Path, problems: &mut Vec<String>) -> Vec<RunTrace
         .collect();
     files.sort();
     for file in files {
-        match crate::journal::read(&file) {
-            Ok(events) => match RunTrace::from_journal(&events, Some(file.clone())) {
-                Some(trace) => traces.push(trace),
-                None => problems.push(format!("{}: no run_started event; skipped", file.display())),
-            },
-            Err(error) => problems.push(format!("{error}; skipped (its run is still found by its tags)")),
+        let bytes = match std::fs::read(&file) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                problems.push(format!(
+                    "cannot read {}: {error} (its run is still found by its tags)",
+                    file.display()
+                ));
+                continue;
+            }
+        };
+        let (events, bad_lines) = crate::journal::parse_lenient(&bytes);
+        if !bad_lines.is_empty() {
+            problems.push(format!(
+                "{}: lines {bad_lines:?} are not journal events; the rest was read",
+                file.display()
+            ));
+        }
+        match RunTrace::from_journal(&events, Some(file.clone())) {
+            Some(trace) => traces.push(trace),
+            // A run killed before its first event wrote nothing: nothing to find.
+            None if events.is_empty() && bad_lines.is_empty() => {}
+            None => problems.push(format!("{}: no run_started event; skipped", file.display())),
         }
     }
     traces
@@ -125,7 +147,12 @@ pub fn read_journals(history: &Path, problems: &mut Vec<String>) -> Vec<RunTrace
 pub fn merge_tagged(mut traces: Vec<RunTrace>, found: Vec<(ResourceRef, Tags)>) -> Vec<RunTrace> {
     let mut by_run: BTreeMap<String, RunTrace> = BTreeMap::new();
     for trace in traces.drain(..) {
-        by_run.entry(trace.run_id.clone()).or_insert(trace);
+        match by_run.get_mut(&trace.run_id) {
+            Some(known) => known.merge(trace),
+            None => {
+                by_run.insert(trace.run_id.clone(), trace);
+            }
+        }
     }
     for (resource, tags) in found {
         let Some(run_id) = tags.get(TAG_RUN_ID).filter(|id| !id.is_empty()) else {
@@ -138,12 +165,19 @@ pub fn merge_tagged(mut traces: Vec<RunTrace>, found: Vec<(ResourceRef, Tags)>) 
         if trace.scenario.is_none() {
             trace.scenario = tags.get(TAG_SCENARIO).cloned();
         }
-        if trace.lease_until.is_none() {
-            trace.lease_until = tags.get(TAG_LEASE_UNTIL).and_then(|t| t.parse().ok());
-        }
+        // The lease on the resources counts as much as the journal's: the later wins.
+        let tagged_lease = tags.get(TAG_LEASE_UNTIL).and_then(|t| t.parse().ok());
+        trace.lease_until = later(trace.lease_until, tagged_lease);
         trace.tagged.push(resource);
     }
     by_run.into_values().collect()
+}
+
+fn later(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Which runs a cleanup is about.
@@ -328,9 +362,10 @@ mod tests {
                 started_at: at("2026-11-01T03:00:00Z"),
             })
         };
+        let run = "fd-orders-20261101T030000Z-abc123";
         let events = vec![
             event(EventKind::RunStarted {
-                run_id: "fd-orders-20261101T030000Z-abc123".into(),
+                run_id: run.into(),
                 scenario: "orders".into(),
                 t0: at("2026-11-01T03:00:00Z"),
                 simulated: true,
@@ -339,32 +374,55 @@ mod tests {
                 rpo_target: crate::scenario::HumanDuration::from_secs(60),
                 tool_version: "test".into(),
             }),
-            intended("isolation", "t-vpc"),
+            intended("isolation", &format!("{run}-vpc")),
             created("isolation", &vpc),
-            intended("restore/db", "t-db"),
+            intended("restore/db", &format!("{run}-db")),
             started("db", &db),
             created("restore/db", &db),
-            intended("restore/files", "t-files"),
+            intended("restore/files", &format!("{run}-files")),
             started("files", &job),
-            intended("restore/logs", "t-logs"),
+            intended("restore/logs", &format!("{run}-logs")),
+            intended("restore/forged", "fd-another-run-files"),
             event(EventKind::ResourceDeleted { resource: db.clone() }),
         ];
         let trace = RunTrace::from_journal(&events, None).unwrap();
-        assert_eq!(trace.run_id, "fd-orders-20261101T030000Z-abc123");
+        assert_eq!(trace.run_id, run);
         assert_eq!(trace.lease_until, Some(at("2026-11-01T04:00:00Z")));
         assert!(!trace.ended);
         assert_eq!(trace.journaled, vec![vpc], "the deleted database is not left");
-        assert_eq!(trace.open_jobs, vec![job], "the job never handed over its resource");
         assert_eq!(
-            trace.unresolved_tokens,
-            vec!["t-logs".to_owned()],
-            "started, answer lost"
+            trace.restore_tokens,
+            vec![format!("{run}-files"), format!("{run}-logs")],
+            "a job that never handed over its resource, a start whose answer was lost; never another run's token"
         );
         assert_eq!(
             RunTrace::from_journal(&events[1..], None),
             None,
             "no run_started: no run"
         );
+    }
+
+    #[test]
+    fn a_copy_of_a_journal_cannot_end_a_run_or_shorten_its_lease() {
+        let live = trace(Some("2026-11-01T05:00:00Z"), false);
+        let forged = trace(Some("2026-11-01T03:30:00Z"), true);
+        let merged = merge_tagged(vec![forged, live], Vec::new());
+        assert_eq!(merged.len(), 1);
+        assert!(!merged[0].ended, "one journal says it is still running");
+        assert_eq!(merged[0].lease_until, Some(at("2026-11-01T05:00:00Z")));
+        let now = at("2026-11-01T04:00:00Z");
+        assert!(matches!(
+            decide(&merged[0], &Target::All, None, false, now),
+            Verdict::InLease(_)
+        ));
+        // And the lease on the resources wins over an earlier one in a journal.
+        let tags = Tags::from([
+            (TAG_RUN_ID.to_owned(), merged[0].run_id.clone()),
+            (TAG_LEASE_UNTIL.to_owned(), "2026-11-01T09:00:00Z".to_owned()),
+        ]);
+        let vpc = ResourceRef::new(ResourceType::Vpc, "vpc-1");
+        let merged = merge_tagged(vec![trace(Some("2026-11-01T03:30:00Z"), false)], vec![(vpc, tags)]);
+        assert_eq!(merged[0].lease_until, Some(at("2026-11-01T09:00:00Z")));
     }
 
     #[test]

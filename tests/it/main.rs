@@ -3,6 +3,7 @@
 mod crash;
 mod drill;
 mod plan;
+mod races;
 mod run;
 mod schema;
 mod signals;

@@ -10,9 +10,10 @@ use crate::support::root;
 
 /// The crash fixture with slow restores: time to interrupt, and an AWS Backup job that
 /// teardown would wait for.
-fn slow_scenario(dir: &std::path::Path) -> std::path::PathBuf {
+fn slow_scenario(dir: &std::path::Path, call: &str) -> std::path::PathBuf {
     let text = std::fs::read_to_string(root().join("tests/fixtures/crash/drill.yaml"))
         .unwrap()
+        .replace("call: 10ms", &format!("call: {call}"))
         .replace("database_restore: 600ms", "database_restore: 60s")
         .replace("volume_restore: 300ms", "volume_restore: 10s");
     let file = dir.join("slow.yaml");
@@ -29,9 +30,10 @@ struct Drill {
 }
 
 impl Drill {
-    fn start() -> Self {
+    /// Starts a drill whose cloud answers each call in `call` (e.g. `10ms`).
+    fn start(call: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let scenario = slow_scenario(dir.path());
+        let scenario = slow_scenario(dir.path(), call);
         let mut child = Command::new(env!("CARGO_BIN_EXE_firedrill"))
             .args([
                 "run",
@@ -133,7 +135,7 @@ fn created_and_left(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn one_interrupt_tears_down_and_exits_130() {
-    let mut drill = Drill::start();
+    let mut drill = Drill::start("10ms");
     drill.wait_for("restore `files` started");
     drill.interrupt();
     let (code, stderr, stdout, dir) = drill.finish();
@@ -159,10 +161,10 @@ fn one_interrupt_tears_down_and_exits_130() {
 
 #[test]
 fn a_second_interrupt_stops_waiting_but_still_deletes() {
-    let mut drill = Drill::start();
+    let mut drill = Drill::start("10ms");
     drill.wait_for("restore `files` started");
     drill.interrupt();
-    drill.wait_for("tearing down");
+    drill.wait_for("]  tearing down");
     let started = Instant::now();
     drill.interrupt();
     let (code, stderr, stdout, dir) = drill.finish();
@@ -189,10 +191,10 @@ fn a_second_interrupt_stops_waiting_but_still_deletes() {
 
 #[test]
 fn a_third_interrupt_exits_at_once_with_the_cleanup_command() {
-    let mut drill = Drill::start();
+    let mut drill = Drill::start("300ms");
     drill.wait_for("restore `files` started");
     drill.interrupt();
-    drill.wait_for("tearing down");
+    drill.wait_for("]  tearing down");
     drill.interrupt();
     drill.wait_for("second interrupt");
     drill.interrupt();
@@ -223,7 +225,7 @@ fn a_third_interrupt_exits_at_once_with_the_cleanup_command() {
 
 #[test]
 fn sigterm_tears_down_and_exits_143() {
-    let mut drill = Drill::start();
+    let mut drill = Drill::start("10ms");
     drill.wait_for("restore `db` started");
     drill.signal("-TERM");
     let (code, stderr, _, dir) = drill.finish();

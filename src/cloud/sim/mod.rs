@@ -40,9 +40,11 @@ pub struct SimCloud {
     clock: SimClock,
     executor: Executor,
     state: Mutex<State>,
-    /// Where the state is persisted after every change (`--sim-state FILE`).
+    /// Where the state lives (`--sim-state FILE`), shared with other processes.
     state_file: Option<PathBuf>,
     counters: Mutex<Counters>,
+    /// Restored databases' open ports: this process's, never persisted.
+    ports: Mutex<HashMap<ResourceRef, std::net::TcpListener>>,
 }
 
 /// Call counts and fault uses: per process, never persisted.
@@ -65,13 +67,16 @@ impl SimCloud {
             state: Mutex::new(State::default()),
             state_file: None,
             counters: Mutex::new(Counters::default()),
+            ports: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The same account, read from and written to `path` after every change (a missing
-    /// file is an empty account), so that another process can carry on from it.
+    /// The same account, kept in the file at `path` (a missing file is an empty
+    /// account): every call reads it and writes it back under a lock on `<path>.lock`, so
+    /// that processes sharing it (a killed run, a later cleanup, a run beside a cleanup)
+    /// see each other's changes and lose none.
     pub fn persisted_in(mut self, path: &Path) -> Result<Self, String> {
-        self.state = Mutex::new(State::load(path)?);
+        State::load(path)?;
         self.state_file = Some(path.to_owned());
         Ok(self)
     }
@@ -99,11 +104,13 @@ impl SimCloud {
 
     /// Every resource that exists, with its tags (for tests: "nothing is left").
     pub fn resources(&self) -> Vec<(ResourceRef, Tags)> {
-        self.lock()
-            .resources
-            .iter()
-            .map(|(r, s)| (r.clone(), s.tags.clone()))
-            .collect()
+        self.with_state(|state| {
+            state
+                .resources
+                .iter()
+                .map(|(r, s)| (r.clone(), s.tags.clone()))
+                .collect()
+        })
     }
 
     /// Puts a resource in the account that firedrill did not create (production, or
@@ -121,18 +128,55 @@ impl SimCloud {
         self.counters.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Changes the state and, when persisted, writes it before anyone sees the change.
-    fn mutate<R>(&self, change: impl FnOnce(&mut State) -> R) -> R {
+    /// Runs `change` on the account as it is now. Time moves first: restore jobs that
+    /// have completed create their resources, whether or not anyone looks. Persisted, the
+    /// state is read, changed and written back under an exclusive file lock.
+    fn with_state<R>(&self, change: impl FnOnce(&mut State) -> R) -> R {
         let mut state = self.lock();
-        let result = change(&mut state);
-        if let Some(path) = &self.state_file
-            && let Err(error) = state.save(path)
-        {
-            self.counters()
-                .save_error
-                .get_or_insert_with(|| format!("writing the sim state {}: {error}", path.display()));
+        let Some(path) = &self.state_file else {
+            self.advance(&mut state);
+            return change(&mut state);
+        };
+        let lock = state::FileLock::acquire(path);
+        match State::load(path) {
+            Ok(current) => *state = current,
+            Err(error) => self.note_save_error(error),
         }
+        self.advance(&mut state);
+        let result = change(&mut state);
+        if let Err(error) = state.save(path) {
+            self.note_save_error(format!("writing the sim state {}: {error}", path.display()));
+        }
+        drop(lock);
         result
+    }
+
+    fn note_save_error(&self, error: String) {
+        self.counters().save_error.get_or_insert(error);
+    }
+
+    /// Completes every restore job whose time has come.
+    fn advance(&self, state: &mut State) {
+        let now = self.clock.now();
+        let due: Vec<(ResourceRef, ResourceKind, Timestamp)> = state
+            .resources
+            .iter()
+            .filter(|(id, r)| {
+                id.kind == ResourceType::RestoreJob && !r.failed && r.created.is_none() && r.ready_at <= now
+            })
+            .filter_map(|(id, r)| {
+                let kind = r.restore.as_ref()?.1;
+                let data_time = r
+                    .outputs
+                    .get("data_time")
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(r.ready_at);
+                Some((id.clone(), kind, data_time))
+            })
+            .collect();
+        for (job, kind, data_time) in due {
+            self.complete_backup_job(state, &job, kind, data_time);
+        }
     }
 
     fn latencies(&self) -> &SimLatencies {
@@ -148,8 +192,9 @@ impl SimCloud {
             .unwrap_or(now)
     }
 
-    /// Counts the call, waits its latency, and applies a matching fault.
-    async fn call(&self, call: SimCall, target: Option<&str>, latency: Duration) -> Result<(), CloudError> {
+    /// Counts the call, waits its latency, and applies a matching fault. `Ok(true)`: the
+    /// call is to take effect and then never answer (`lost_answer`; see `answer`).
+    async fn call(&self, call: SimCall, target: Option<&str>, latency: Duration) -> Result<bool, CloudError> {
         let fault = {
             let mut counters = self.counters();
             *counters.calls.entry(call).or_default() += 1;
@@ -157,7 +202,8 @@ impl SimCloud {
         };
         tokio::time::sleep(latency).await;
         match fault {
-            None => Ok(()),
+            None => Ok(false),
+            Some(SimFaultKind::LostAnswer) => Ok(true),
             Some(SimFaultKind::Throttle) => Err(CloudError::Throttled(format!("simulated: Rate exceeded on {call:?}"))),
             Some(SimFaultKind::AccessDenied) => Err(CloudError::AccessDenied(format!(
                 "simulated: the role is not authorized to perform {call:?}"
@@ -177,15 +223,21 @@ impl SimCloud {
         Some(fault.fault)
     }
 
+    /// A fresh id, never one in use (whatever the state file's counter says).
     fn new_id(state: &mut State, prefix: &str) -> String {
-        state.next_id += 1;
-        format!("{prefix}-sim{:08x}", state.next_id)
+        loop {
+            state.next_id = state.next_id.wrapping_add(1);
+            let id = format!("{prefix}-sim{:08x}", state.next_id);
+            if !state.resources.keys().any(|r| r.id == id) {
+                return id;
+            }
+        }
     }
 
     /// Creates a resource with a fresh id.
     fn create(&self, kind: ResourceType, prefix: &str, tags: &Tags, ready_in: Duration) -> ResourceRef {
         let ready_at = self.in_(ready_in);
-        self.mutate(|state| {
+        self.with_state(|state| {
             let resource = ResourceRef::new(kind, Self::new_id(state, prefix));
             state
                 .resources
@@ -196,7 +248,7 @@ impl SimCloud {
 
     fn insert(&self, resource: ResourceRef, tags: &Tags, ready_in: Duration) -> ResourceRef {
         let ready_at = self.in_(ready_in);
-        self.mutate(|state| {
+        self.with_state(|state| {
             state
                 .resources
                 .insert(resource.clone(), SimResource::new(tags.clone(), ready_at))
@@ -213,7 +265,13 @@ impl SimCloud {
 
     /// What a restored resource offers checks; databases listen on a local port, volumes
     /// hold a copy of the scenario's data whose files carry the backup's time.
-    fn materialize(&self, restore: &str, kind: ResourceKind, data_time: Timestamp, into: &mut SimResource) {
+    fn materialize(
+        &self,
+        restore: &str,
+        kind: ResourceKind,
+        data_time: Timestamp,
+        into: &mut SimResource,
+    ) -> Option<std::net::TcpListener> {
         let outputs = &mut into.outputs;
         match kind {
             ResourceKind::RdsInstance | ResourceKind::AuroraCluster => {
@@ -226,7 +284,7 @@ impl SimCloud {
                 outputs.insert("port".into(), port.to_string());
                 outputs.insert("database".into(), restore.replace('-', "_"));
                 outputs.insert("engine".into(), "postgres".into());
-                into.port = listener;
+                return listener;
             }
             ResourceKind::EbsVolume => {
                 outputs.insert("device".into(), "/dev/xvdf".into());
@@ -243,6 +301,17 @@ impl SimCloud {
                 outputs.insert("private_ip".into(), "10.250.1.10".into());
                 outputs.insert("private_dns".into(), "ip-10-250-1-10.ec2.internal".into());
             }
+        }
+        None
+    }
+
+    /// Keeps a restored database's port open while it exists, in this process.
+    fn hold_port(&self, resource: &ResourceRef, listener: Option<std::net::TcpListener>) {
+        if let Some(listener) = listener {
+            self.ports
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(resource.clone(), listener);
         }
     }
 
@@ -264,8 +333,13 @@ impl SimCloud {
             .and_then(|j| j.restore.clone())
             .map(|r| r.0)
             .unwrap_or_default();
-        let mut resource = SimResource::new(Tags::new(), self.clock.now());
-        self.materialize(&restore, kind, data_time, &mut resource);
+        let ready_at = state
+            .resources
+            .get(job)
+            .map_or_else(|| self.clock.now(), |j| j.ready_at);
+        let mut resource = SimResource::new(Tags::new(), ready_at);
+        let port = self.materialize(&restore, kind, data_time, &mut resource);
+        self.hold_port(&created, port);
         state.resources.insert(created.clone(), resource);
         if let Some(entry) = state.resources.get_mut(job) {
             entry.created = Some(created.clone());
@@ -365,7 +439,8 @@ impl Cloud for SimCloud {
     }
 
     async fn find_recovery_point(&self, source: &RestoreSource) -> Result<RecoveryPoint, CloudError> {
-        self.call(SimCall::FindRecoveryPoint, None, self.latencies().call.as_duration())
+        let lost = self
+            .call(SimCall::FindRecoveryPoint, None, self.latencies().call.as_duration())
             .await?;
         let kind = source
             .kind()
@@ -389,7 +464,7 @@ impl Cloud for SimCloud {
             data_time.strftime("%Y-%m-%d-%H-%M")
         );
         // Source backups exist in the account, untagged by firedrill: never to be deleted.
-        self.mutate(|state| {
+        self.with_state(|state| {
             state
                 .resources
                 .entry(ResourceRef::new(ResourceType::RecoveryPoint, &id))
@@ -397,12 +472,16 @@ impl Cloud for SimCloud {
                     SimResource::new(Tags::from([("backup-plan".to_owned(), "nightly".to_owned())]), now)
                 });
         });
-        Ok(RecoveryPoint {
-            id,
-            data_time,
-            kind,
-            point_in_time,
-        })
+        answer(
+            lost,
+            RecoveryPoint {
+                id,
+                data_time,
+                kind,
+                point_in_time,
+            },
+        )
+        .await
     }
 
     async fn create_environment(
@@ -417,7 +496,7 @@ impl Cloud for SimCloud {
             on_created(&resource);
             resource
         };
-        self.call(SimCall::CreateEnvironment, None, step).await?;
+        let lost = self.call(SimCall::CreateEnvironment, None, step).await?;
         let vpc = create(ResourceType::Vpc, "vpc");
         let subnets: Vec<ResourceRef> = (0..isolation.az_count)
             .map(|_| create(ResourceType::Subnet, "subnet"))
@@ -433,20 +512,22 @@ impl Cloud for SimCloud {
         tokio::time::sleep(step * 2).await;
         let subnet_group = create(ResourceType::DbSubnetGroup, "fd-subnets");
         resources.push(subnet_group.clone());
-        Ok(Environment {
+        let environment = Environment {
             vpc_id: vpc.id,
             subnet_ids: subnets.into_iter().map(|s| s.id).collect(),
             security_group_id: group.id,
             db_subnet_group: subnet_group.id,
             resources,
-        })
+        };
+        answer(lost, environment).await
     }
 
     async fn verify_isolation(&self, _environment: &Environment) -> Result<IsolationReport, CloudError> {
-        self.call(SimCall::VerifyIsolation, None, self.latencies().call.as_duration())
+        let lost = self
+            .call(SimCall::VerifyIsolation, None, self.latencies().call.as_duration())
             .await?;
         // The simulator never creates gateways, peerings or public addresses.
-        Ok(IsolationReport::default())
+        answer(lost, IsolationReport::default()).await
     }
 
     async fn start_restore(
@@ -454,18 +535,19 @@ impl Cloud for SimCloud {
         _environment: &Environment,
         request: &RestoreRequest,
     ) -> Result<RestoreHandle, CloudError> {
-        self.call(
-            SimCall::StartRestore,
-            Some(&request.restore),
-            self.latencies().call.as_duration(),
-        )
-        .await?;
+        let lost = self
+            .call(
+                SimCall::StartRestore,
+                Some(&request.restore),
+                self.latencies().call.as_duration(),
+            )
+            .await?;
         let kind = request.recovery_point.kind;
         let latency = self.restore_latency(kind);
         let started_at = self.clock.now();
         let data_time = request.recovery_point.data_time;
         let ready_at = self.in_(latency);
-        let tracked = self.mutate(|state| {
+        let tracked = self.with_state(|state| {
             let (tracked, mut entry) = if matches!(request.source, RestoreSource::AwsBackup(_)) {
                 // StartRestoreJob takes no tags: the job is untagged, its resource comes later.
                 let job = ResourceRef::new(ResourceType::RestoreJob, Self::new_id(state, "restore-job"));
@@ -475,7 +557,8 @@ impl Cloud for SimCloud {
             } else {
                 let resource = ResourceRef::new(resource_type(kind), Self::new_id(state, id_prefix(kind)));
                 let mut entry = SimResource::new(request.tags.clone(), ready_at);
-                self.materialize(&request.restore, kind, data_time, &mut entry);
+                let port = self.materialize(&request.restore, kind, data_time, &mut entry);
+                self.hold_port(&resource, port);
                 (resource, entry)
             };
             entry.restore = Some((request.restore.clone(), kind));
@@ -483,30 +566,30 @@ impl Cloud for SimCloud {
             state.resources.insert(tracked.clone(), entry);
             tracked
         });
-        Ok(RestoreHandle {
+        let handle = RestoreHandle {
             restore: request.restore.clone(),
             tracked,
             started_at,
-        })
+        };
+        answer(lost, handle).await
     }
 
     async fn observe_restores(&self, handles: &[RestoreHandle]) -> Result<Vec<RestoreStatus>, CloudError> {
-        self.call(SimCall::ObserveRestores, None, self.latencies().call.as_duration())
+        let lost = self
+            .call(SimCall::ObserveRestores, None, self.latencies().call.as_duration())
             .await?;
         let mut statuses = Vec::with_capacity(handles.len());
         for handle in handles {
             let fault = self.matching_fault(&mut self.counters(), SimCall::ObserveRestores, Some(&handle.restore));
             statuses.push(match fault {
-                Some(SimFaultKind::Error) => RestoreStatus::Failed {
-                    message: "simulated: the restore failed".into(),
-                },
+                Some(SimFaultKind::Error) => self.fail_restore(handle),
                 Some(SimFaultKind::Hang) => RestoreStatus::Running { expected_minutes: None },
                 Some(SimFaultKind::Throttle) => return Err(CloudError::Throttled("simulated: Rate exceeded".into())),
                 Some(SimFaultKind::AccessDenied) => return Err(CloudError::AccessDenied("simulated: observe".into())),
-                None => self.status_of(handle),
+                Some(SimFaultKind::LostAnswer) | None => self.status_of(handle),
             });
         }
-        Ok(statuses)
+        answer(lost, statuses).await
     }
 
     async fn start_runner(
@@ -515,51 +598,51 @@ impl Cloud for SimCloud {
         spec: &RunnerSpec,
         tags: &Tags,
     ) -> Result<RunnerHandle, CloudError> {
-        self.call(SimCall::StartRunner, None, self.latencies().call.as_duration())
+        let lost = self
+            .call(SimCall::StartRunner, None, self.latencies().call.as_duration())
             .await?;
         let ready_in = self.latencies().runner.as_duration();
-        match spec {
+        let runner = match spec {
             RunnerSpec::Launch(_) => {
                 let instance = self.create(ResourceType::Instance, "i", tags, ready_in);
                 let profile = self.create(ResourceType::InstanceProfile, "fd-runner", tags, Duration::ZERO);
-                Ok(RunnerHandle {
+                RunnerHandle {
                     instance: instance.clone(),
                     created: vec![instance, profile],
-                })
+                }
             }
             RunnerSpec::Adopt(instance) => {
                 let ready_at = self.in_(ready_in);
-                self.mutate(|state| {
+                self.with_state(|state| {
                     if let Some(entry) = state.resources.get_mut(instance) {
                         entry.ready_at = entry.ready_at.max(ready_at);
                     }
                 });
-                Ok(RunnerHandle {
+                RunnerHandle {
                     instance: instance.clone(),
                     created: Vec::new(),
-                })
+                }
             }
-        }
+        };
+        answer(lost, runner).await
     }
 
     async fn runner_online(&self, runner: &RunnerHandle) -> Result<bool, CloudError> {
-        match self
+        let lost = match self
             .call(SimCall::RunnerOnline, None, self.latencies().call.as_duration())
             .await
         {
             Err(CloudError::Failed(_)) => return Ok(false), // the agent never registers
             other => other?,
-        }
-        let state = self.lock();
-        Ok(state
-            .resources
-            .get(&runner.instance)
-            .is_some_and(|r| self.clock.now() >= r.ready_at))
+        };
+        let now = self.clock.now();
+        let online = self.with_state(|state| state.resources.get(&runner.instance).is_some_and(|r| now >= r.ready_at));
+        answer(lost, online).await
     }
 
     async fn run_command(&self, _runner: &RunnerHandle, request: &CommandRequest) -> Result<CommandOutput, CloudError> {
         let started_at = self.clock.now();
-        let failed = match self
+        let (failed, lost) = match self
             .call(
                 SimCall::RunCommand,
                 Some(&request.check),
@@ -567,93 +650,123 @@ impl Cloud for SimCloud {
             )
             .await
         {
-            Err(CloudError::Failed(message)) => Some(message),
-            other => {
-                other?;
-                None
-            }
+            Err(CloudError::Failed(message)) => (Some(message), false),
+            other => (None, other?),
         };
         let (exit_code, stdout, stderr) = match (failed, &self.executor) {
             (Some(message), _) => (1, String::new(), message),
             (None, Executor::InProcess(run)) => run(request),
             (None, Executor::Subprocess) => run_subprocess(request).await,
         };
-        Ok(CommandOutput {
+        let output = CommandOutput {
             exit_code,
             stdout,
             stderr,
             started_at,
             ended_at: self.clock.now(),
-        })
+        };
+        answer(lost, output).await
     }
 
     async fn list_by_tag(&self, key: &str, value: Option<&str>) -> Result<Vec<(ResourceRef, Tags)>, CloudError> {
-        self.call(SimCall::ListByTag, None, self.latencies().call.as_duration())
+        let lost = self
+            .call(SimCall::ListByTag, None, self.latencies().call.as_duration())
             .await?;
-        let state = self.lock();
-        Ok(state
-            .resources
-            .iter()
-            .filter(|(_, r)| r.tags.get(key).is_some_and(|v| value.is_none_or(|value| v == value)))
-            .map(|(id, r)| (id.clone(), r.tags.clone()))
-            .collect())
+        let found = self.with_state(|state| {
+            state
+                .resources
+                .iter()
+                .filter(|(_, r)| r.tags.get(key).is_some_and(|v| value.is_none_or(|value| v == value)))
+                .map(|(id, r)| (id.clone(), r.tags.clone()))
+                .collect()
+        });
+        answer(lost, found).await
     }
 
     async fn find_restore_job(&self, token: &str) -> Result<Option<ResourceRef>, CloudError> {
-        self.call(SimCall::FindRestoreJob, None, self.latencies().call.as_duration())
+        let lost = self
+            .call(SimCall::FindRestoreJob, None, self.latencies().call.as_duration())
             .await?;
-        let state = self.lock();
-        Ok(state
-            .resources
-            .iter()
-            .find(|(id, r)| id.kind == ResourceType::RestoreJob && r.token.as_deref() == Some(token))
-            .map(|(id, _)| id.clone()))
+        let found = self.with_state(|state| {
+            state
+                .resources
+                .iter()
+                .find(|(id, r)| id.kind == ResourceType::RestoreJob && r.token.as_deref() == Some(token))
+                .map(|(id, _)| id.clone())
+        });
+        answer(lost, found).await
     }
 
     async fn read_tags(&self, resource: &ResourceRef) -> Result<Option<Tags>, CloudError> {
-        self.call(SimCall::ReadTags, None, self.latencies().call.as_duration())
+        let lost = self
+            .call(SimCall::ReadTags, None, self.latencies().call.as_duration())
             .await?;
-        Ok(self.lock().resources.get(resource).map(|r| r.tags.clone()))
+        let tags = self.with_state(|state| state.resources.get(resource).map(|r| r.tags.clone()));
+        answer(lost, tags).await
     }
 
     async fn tag(&self, resource: &ResourceRef, tags: &Tags) -> Result<(), CloudError> {
-        self.call(SimCall::Tag, None, self.latencies().call.as_duration())
+        let lost = self
+            .call(SimCall::Tag, None, self.latencies().call.as_duration())
             .await?;
-        self.mutate(|state| {
+        self.with_state(|state| {
             let entry = state
                 .resources
                 .get_mut(resource)
                 .ok_or_else(|| CloudError::NotFound(resource.to_string()))?;
+            may_tag(&entry.tags, tags)?;
             entry.tags.extend(tags.clone());
             Ok(())
-        })
+        })?;
+        answer(lost, ()).await
     }
 
     async fn delete(&self, resource: &ResourceRef, run_id: &str) -> Result<(), CloudError> {
-        self.call(SimCall::Delete, None, self.latencies().call.as_duration())
+        let lost = self
+            .call(SimCall::Delete, None, self.latencies().call.as_duration())
             .await?;
-        let removed = self.mutate(|state| {
+        let now = self.clock.now();
+        let removed = self.with_state(|state| {
             // The guard and the delete under one lock: nothing can retag in between.
             let entry = state
                 .resources
                 .get(resource)
                 .ok_or_else(|| CloudError::NotFound(resource.to_string()))?;
-            tagged_by_run(&entry.tags, run_id)?;
-            if matches!(resource.kind, ResourceType::RestoreJob | ResourceType::RecoveryPoint) {
-                return Err(CloudError::Refused(format!(
-                    "{resource} cannot be deleted by firedrill"
-                )));
-            }
+            may_delete(resource, &entry.tags, run_id, now)?;
             Ok(state.resources.remove(resource))
         })?;
+        self.ports.lock().unwrap_or_else(|p| p.into_inner()).remove(resource);
         removed.into_iter().for_each(SimResource::release);
-        Ok(())
+        answer(lost, ()).await
     }
+}
+
+/// A call's answer, or none ever (`lost_answer`: it took effect, its answer is lost).
+async fn answer<T>(lost: bool, value: T) -> Result<T, CloudError> {
+    if lost {
+        std::future::pending::<()>().await;
+    }
+    Ok(value)
 }
 
 impl SimCloud {
     fn status_of(&self, handle: &RestoreHandle) -> RestoreStatus {
-        self.mutate(|state| self.status_in(state, handle))
+        self.with_state(|state| self.status_in(state, handle))
+    }
+
+    /// A restore that fails: an AWS Backup job that fails creates nothing.
+    fn fail_restore(&self, handle: &RestoreHandle) -> RestoreStatus {
+        self.with_state(|state| {
+            if let Some(job) = state.resources.get_mut(&handle.tracked)
+                && handle.tracked.kind == ResourceType::RestoreJob
+                && job.created.is_none()
+            {
+                job.failed = true;
+            }
+        });
+        RestoreStatus::Failed {
+            message: "simulated: the restore failed".into(),
+        }
     }
 
     fn status_in(&self, state: &mut State, handle: &RestoreHandle) -> RestoreStatus {
@@ -662,6 +775,11 @@ impl SimCloud {
                 message: format!("{} no longer exists", handle.tracked),
             };
         };
+        if entry.failed {
+            return RestoreStatus::Failed {
+                message: "simulated: the restore job failed".into(),
+            };
+        }
         let now = self.clock.now();
         if now < entry.ready_at {
             let left = entry.ready_at.duration_since(now).as_secs().max(0) as u64;

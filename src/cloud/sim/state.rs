@@ -38,9 +38,9 @@ pub(super) struct SimResource {
     /// A volume's data folder, removed with the volume.
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
-    /// Keeps a database's port open while it exists (not kept across processes).
-    #[serde(skip)]
-    pub port: Option<std::net::TcpListener>,
+    /// For an AWS Backup restore job: it failed, and created nothing.
+    #[serde(default)]
+    pub failed: bool,
 }
 
 impl SimResource {
@@ -53,7 +53,7 @@ impl SimResource {
             created: None,
             outputs: BTreeMap::new(),
             data_dir: None,
-            port: None,
+            failed: false,
         }
     }
 
@@ -62,6 +62,28 @@ impl SimResource {
         if let Some(dir) = self.data_dir {
             let _ = std::fs::remove_dir_all(dir);
         }
+    }
+}
+
+/// An exclusive lock on `<state file>.lock`, held while one process reads, changes and
+/// writes the state; released when dropped. Without it (the lock file cannot be made),
+/// processes sharing a state file could lose each other's changes, so that is reported.
+pub(super) struct FileLock {
+    _file: Option<std::fs::File>,
+}
+
+impl FileLock {
+    pub fn acquire(state: &Path) -> Self {
+        let mut name = state.as_os_str().to_owned();
+        name.push(".lock");
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(PathBuf::from(name))
+            .ok()
+            .filter(|file| file.lock().is_ok());
+        Self { _file: file }
     }
 }
 
