@@ -177,6 +177,7 @@ pub fn from_events(events: &[DrillEvent]) -> Option<DrillResult> {
         rto_target,
         rpo_target,
         tool_version,
+        gating_checks,
         ..
     } = first
     else {
@@ -188,7 +189,20 @@ pub fn from_events(events: &[DrillEvent]) -> Option<DrillResult> {
     }
     let finished_at = events.last().map_or(start.at, |e| e.at);
     let restores: Vec<RestoreRecord> = builder.restores.into_values().collect();
-    let gating: Vec<Option<Timestamp>> = builder.gating;
+    // Every gating check of the scenario counts, run or not; older journals name none.
+    let gating: Vec<Option<Timestamp>> = match gating_checks {
+        Some(ids) => ids
+            .iter()
+            .map(|id| {
+                builder
+                    .gating
+                    .iter()
+                    .find(|(check, _)| check == id)
+                    .and_then(|(_, pass)| *pass)
+            })
+            .collect(),
+        None => builder.gating.iter().map(|(_, pass)| *pass).collect(),
+    };
     let rto = measure::rto(*t0, &gating);
     let rpo = match builder.watermark {
         Some(w) => Some(measure::rpo_from_watermark(*t0, w)),
@@ -264,7 +278,7 @@ struct Builder {
     phases: Vec<Phase>,
     restores: BTreeMap<String, RestoreRecord>,
     checks: Vec<CheckRecord>,
-    gating: Vec<Option<Timestamp>>,
+    gating: Vec<(String, Option<Timestamp>)>,
     watermark: Option<Timestamp>,
     errors: Vec<String>,
     interrupted: bool,
@@ -340,7 +354,7 @@ impl Builder {
                 watermark,
             } => {
                 if *gates_rto {
-                    self.gating.push(passed.then_some(*ended_at));
+                    self.gating.push((check.clone(), passed.then_some(*ended_at)));
                 }
                 if watermark.is_some() {
                     self.watermark = *watermark;
@@ -439,6 +453,7 @@ mod tests {
                     rto_target: HumanDuration::from_secs(60),
                     rpo_target: HumanDuration::from_secs(60),
                     tool_version: "test".into(),
+                    gating_checks: None,
                 },
             },
             DrillEvent {

@@ -395,7 +395,9 @@ fn report(results: &[(PathBuf, Result<DrillResult, String>)], args: &RunArgs) {
 }
 
 fn summary(result: &DrillResult) -> String {
-    let text = |secs: f64| crate::measure::friendly(jiff::SignedDuration::from_secs_f64(secs));
+    let text = |secs: f64| {
+        jiff::SignedDuration::try_from_secs_f64(secs).map_or_else(|_| format!("{secs:.0}s"), crate::measure::friendly)
+    };
     let rto = result
         .rto
         .as_ref()

@@ -135,6 +135,7 @@ fn seconds_text(secs: f64) -> String {
     if secs < 60.0 {
         format!("{secs:.1}s")
     } else {
-        friendly(jiff::SignedDuration::from_secs_f64(secs))
+        // A result file can hold any number: one too large for a duration is shown as is.
+        jiff::SignedDuration::try_from_secs_f64(secs).map_or_else(|_| format!("{secs:.0}s"), friendly)
     }
 }

@@ -31,6 +31,10 @@ pub enum EventKind {
         rto_target: HumanDuration,
         rpo_target: HumanDuration,
         tool_version: String,
+        /// The checks that gate recovery: RTO is reached only once each of them passed,
+        /// so one that never ran leaves RTO unreached. (Absent in older journals.)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gating_checks: Option<Vec<String>>,
     },
     StepStarted {
         step: String,

@@ -99,6 +99,14 @@ pub async fn run_drill<C: Cloud>(
         rto_target: scenario.targets.rto,
         rpo_target: scenario.targets.rpo,
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        gating_checks: Some(
+            scenario
+                .checks
+                .iter()
+                .filter(|c| c.gates_rto)
+                .map(|c| c.id.clone())
+                .collect(),
+        ),
     });
     let deadline = scenario.max_duration.as_duration();
     tokio::select! {

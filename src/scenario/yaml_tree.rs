@@ -57,10 +57,12 @@ pub fn parse(text: &str) -> Result<Document, Problem> {
 /// deeply nested file must fail fast instead of eating memory or stack.
 fn parse_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
-    budget.max_depth = 64;
+    // Deep enough for any scenario; deeper nesting costs stack in the span-tracking parser.
+    budget.max_depth = 32;
     budget.max_aliases = 1_000;
     budget.max_anchors = 1_000;
-    budget.max_nodes = 250_000;
+    // A 1 MiB scenario of real content has a few thousand nodes; alias bombs stop early.
+    budget.max_nodes = 20_000;
     budget.max_events = 1_000_000;
     budget.max_documents = 1;
     let mut options = serde_saphyr::Options::default();
@@ -98,7 +100,11 @@ fn yaml_problem(text: &str, error: &serde_saphyr::Error) -> Problem {
 /// The limit a budget breach names, e.g. `Nodes { nodes: 250001 }` → `limit on nodes`.
 fn budget_name(message: &str) -> String {
     let after = message.split("budget breached:").nth(1).unwrap_or_default().trim();
-    let name = after.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("size");
+    let name = after
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .filter(|n| !n.is_empty())
+        .unwrap_or("depth");
     format!("limit on {}", name.to_lowercase())
 }
 

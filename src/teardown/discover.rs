@@ -373,6 +373,7 @@ mod tests {
                 rto_target: crate::scenario::HumanDuration::from_secs(60),
                 rpo_target: crate::scenario::HumanDuration::from_secs(60),
                 tool_version: "test".into(),
+                gating_checks: None,
             }),
             intended("isolation", &format!("{run}-vpc")),
             created("isolation", &vpc),

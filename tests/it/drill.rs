@@ -639,3 +639,18 @@ async fn the_delete_call_itself_refuses_anything_without_the_run_id() {
     assert_eq!(cloud.read_tags(&own).await.unwrap(), None);
     println!("{refused} deletes refused across {} resource kinds", kinds.len());
 }
+
+/// RTO is reached when every gating check passed: one that never ran (its restore
+/// failed) leaves it unreached, even though the checks that ran all passed.
+#[tokio::test(start_paused = true)]
+async fn a_gating_check_that_never_ran_leaves_rto_unreached() {
+    let fault = SimFault {
+        call: SimCall::ObserveRestores,
+        fault: SimFaultKind::Error,
+        target: Some("db".into()),
+        times: None,
+    };
+    let ran = drill(SCENARIO, vec![fault], checks(&[])).await;
+    assert!(ran.result.checks.iter().all(|c| c.id != "rows"), "rows never ran");
+    assert_eq!(ran.result.rto, None, "{:?}", ran.result.rto);
+}

@@ -2,6 +2,7 @@
 
 mod crash;
 mod drill;
+mod fuzz_corpus;
 mod plan;
 mod races;
 mod run;
