@@ -471,7 +471,14 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(ProptestConfig {
+                cases: 64,
+                // Failures found are kept under tests/ (the top-level layout is fixed).
+                failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct(
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/proptest-regressions/plan.txt"),
+                ))),
+                ..ProptestConfig::default()
+            })]
 
         #[test]
         fn plans_of_valid_scenarios_are_ordered_and_tear_everything_down(spec in spec()) {

@@ -250,7 +250,14 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(256))]
+            #![proptest_config(ProptestConfig {
+                cases: 256,
+                // Failures found are kept under tests/ (the top-level layout is fixed).
+                failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct(
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/proptest-regressions/duration.txt"),
+                ))),
+                ..ProptestConfig::default()
+            })]
 
             #[test]
             fn any_text_is_parsed_or_refused_without_panicking(text in any::<String>()) {
