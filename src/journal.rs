@@ -48,22 +48,11 @@ pub fn read(path: &Path) -> Result<Vec<DrillEvent>, String> {
 /// Parses a journal's bytes. A torn last line (the process died mid-write) is ignored;
 /// any other bad line is an error naming its line number (`<line>: <why>`).
 pub fn parse(bytes: &[u8]) -> Result<Vec<DrillEvent>, String> {
-    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
-    // A journal ends with a newline: the empty piece after it is not a line.
-    let count = if lines.last().is_some_and(|l| l.is_empty()) {
-        lines.len() - 1
-    } else {
-        lines.len()
-    };
-    let mut events = Vec::with_capacity(count);
-    for (i, line) in lines[..count].iter().enumerate() {
-        match serde_json::from_slice(line) {
-            Ok(event) => events.push(event),
-            Err(_) if i + 1 == count => break,
-            Err(e) => return Err(format!("{}: not a journal event: {e}", i + 1)),
-        }
+    let (events, bad_lines) = parse_lenient(bytes);
+    match bad_lines.first() {
+        None => Ok(events),
+        Some(line) => Err(format!("{line}: not a journal event")),
     }
-    Ok(events)
 }
 
 /// Parses what can be parsed of a damaged journal (for cleanup, which must not lose a

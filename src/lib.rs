@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cloud;
 pub mod exit_code;
 pub mod expect;
+pub mod fuzzing;
 pub mod interrupts;
 pub mod journal;
 pub mod measure;

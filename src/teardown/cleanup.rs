@@ -66,6 +66,11 @@ impl CleanupReport {
     }
 }
 
+/// What a journal's events say a run left (for fuzzing the journal reader's consumers).
+pub fn trace_of(events: &[crate::runner::events::DrillEvent]) -> Option<RunTrace> {
+    RunTrace::from_journal(events, None)
+}
+
 /// Runs a cleanup; `say` hears progress lines as they happen.
 pub async fn cleanup<C: Cloud>(
     cloud: &C,

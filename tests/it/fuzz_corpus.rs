@@ -1,46 +1,21 @@
 //! The fuzz corpora (tests/fuzz/corpus/<target>/) replayed as ordinary tests: every file
-//! goes through the same library calls as its fuzz target (tests/fuzz/fuzz_targets/), and
+//! goes through the same library function as its fuzz target (`firedrill::fuzzing`), and
 //! none may panic. Fuzzing needs nightly and sanitizer flags; this needs neither, so CI
 //! runs it with the other tests (see docs/fuzzing.md).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::support::root;
 
-/// What the `scenario_load` fuzz target does with its bytes.
+/// The `scenario_load` fuzz target's body.
 fn scenario_load(data: &[u8]) {
-    let checks = root().join("checks");
-    match firedrill::scenario::parse(Path::new("fuzz.yaml"), data.to_vec(), &checks) {
-        // What `firedrill plan` does with a valid scenario.
-        Ok(scenario) => {
-            let plan = firedrill::plan::plan(&scenario);
-            let _ = firedrill::plan::render_text(&plan);
-            let _ = serde_json::to_string(&plan);
-        }
-        // What `firedrill validate` prints: the problems as text (with snippets) and JSON.
-        Err(invalid) => {
-            for diagnostic in invalid.diagnostics().take(50) {
-                let _ = format!("{:?}", miette::Report::new(diagnostic));
-            }
-            let _ = serde_json::to_string(&invalid.problems);
-        }
-    }
+    firedrill::fuzzing::scenario_load(data, &root().join("checks"));
 }
 
-/// What the `history_read` fuzz target does with its bytes.
+/// The `history_read` fuzz target's body.
 fn history_read(data: &[u8]) {
-    // A journal, and the result replayed from its events.
-    if let Ok(events) = firedrill::journal::parse(data)
-        && let Some(result) = firedrill::result::from_events(&events)
-    {
-        let _ = firedrill::report::render_run(&result);
-    }
-    // A result file, and its HTML report.
-    if let Ok(result) = serde_json::from_slice::<firedrill::result::DrillResult>(data) {
-        let _ = result.teardown_incomplete();
-        let _ = firedrill::report::render_run(&result);
-    }
+    firedrill::fuzzing::history_read(data);
 }
 
 /// The corpus files of a fuzz target, sorted.

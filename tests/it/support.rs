@@ -14,12 +14,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    Command::new(env!("CARGO_BIN_EXE_firedrill"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the firedrill binary runs")
+    firedrill_with_env(args, &[])
 }
 
 /// Runs `firedrill <args>` in the repository root with extra environment variables.

@@ -1,0 +1,40 @@
+//! The fuzz targets' bodies, in one place: `tests/fuzz/fuzz_targets/*` call them under
+//! libFuzzer, and `tests/it/fuzz_corpus.rs` replays their corpora through them in CI, so
+//! the two can never drift apart. Whatever the bytes, none of these may panic.
+
+use std::path::Path;
+
+/// Loads a scenario from bytes, then does what `firedrill plan` (valid) or `firedrill
+/// validate` (invalid: the problems as text with snippets, and JSON) does with it.
+/// `checks` is the folder check scripts are looked up in.
+pub fn scenario_load(data: &[u8], checks: &Path) {
+    match crate::scenario::parse(Path::new("fuzz.yaml"), data.to_vec(), checks) {
+        Ok(scenario) => {
+            let plan = crate::plan::plan(&scenario);
+            let _ = crate::plan::render_text(&plan);
+            let _ = serde_json::to_string(&plan);
+        }
+        Err(invalid) => {
+            for diagnostic in invalid.diagnostics().take(50) {
+                let _ = format!("{:?}", miette::Report::new(diagnostic));
+            }
+            let _ = serde_json::to_string(&invalid.problems);
+        }
+    }
+}
+
+/// Reads bytes as a journal (strictly and leniently, and the result replayed from it)
+/// and as a result file, rendering the HTML report of whatever parses.
+pub fn history_read(data: &[u8]) {
+    if let Ok(events) = crate::journal::parse(data)
+        && let Some(result) = crate::result::from_events(&events)
+    {
+        let _ = crate::report::render_run(&result);
+    }
+    let (events, _) = crate::journal::parse_lenient(data);
+    let _ = crate::teardown::cleanup::trace_of(&events);
+    if let Ok(result) = serde_json::from_slice::<crate::result::DrillResult>(data) {
+        let _ = result.teardown_incomplete();
+        let _ = crate::report::render_run(&result);
+    }
+}
