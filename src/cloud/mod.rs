@@ -5,6 +5,7 @@
 //! Timestamps are the provider's own (restore job `CreationDate`/`CompletionDate`,
 //! instance launch time), so that the measures do not depend on how often we poll.
 
+pub mod aws;
 pub mod sim;
 
 use std::collections::BTreeMap;

@@ -1,8 +1,10 @@
 //! Integration tests of the `firedrill` binary: one test binary, a module per command.
 
+mod aws_network;
 mod crash;
 mod drill;
 mod fuzz_corpus;
+mod moto;
 mod plan;
 mod races;
 mod run;

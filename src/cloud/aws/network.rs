@@ -1,0 +1,452 @@
+//! The isolated environment on EC2 and RDS: a VPC made for the run (DNS on), private
+//! subnets in N zones, a security group that allows only the VPC's own traffic and HTTPS
+//! to the S3 prefix list, interface endpoints with private DNS, an S3 gateway endpoint
+//! and a DB subnet group, each tagged at creation; then the check that nothing routes
+//! out of it (DESIGN.md, invariant 2).
+
+use std::net::Ipv4Addr;
+
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, IpRange, PrefixListId, ResourceType as Ec2Type, Tag, TagSpecification, VpcEndpointType,
+};
+
+use super::AwsCloud;
+use super::errors::classify;
+use crate::cloud::{CloudError, Environment, IsolationReport, ResourceRef, ResourceType, TAG_RUN_ID, Tags};
+use crate::scenario::Isolation;
+
+/// Splits a VPC's CIDR into `count` equal subnets, the smallest power of two that fits
+/// (a /16 in 2 zones gives two /17s), in order.
+pub fn subnet_cidrs(vpc_cidr: &str, count: u8) -> Result<Vec<String>, String> {
+    let (address, prefix) = vpc_cidr
+        .split_once('/')
+        .ok_or_else(|| format!("`{vpc_cidr}` is not a CIDR"))?;
+    let address: Ipv4Addr = address
+        .parse()
+        .map_err(|_| format!("`{vpc_cidr}` is not an IPv4 CIDR"))?;
+    let prefix: u32 = prefix
+        .parse()
+        .map_err(|_| format!("`{vpc_cidr}` has no prefix length"))?;
+    let count = u32::from(count.max(1));
+    let extra_bits = u32::BITS - (count - 1).leading_zeros();
+    let subnet_prefix = prefix + extra_bits;
+    if prefix > 28 || subnet_prefix > 28 {
+        return Err(format!(
+            "`{vpc_cidr}` is too small for {count} subnets (AWS subnets are /28 at the smallest)"
+        ));
+    }
+    let base = u32::from(address) & (u32::MAX << (32 - prefix));
+    let size = 1u32 << (32 - subnet_prefix);
+    Ok((0..count)
+        .map(|i| format!("{}/{subnet_prefix}", Ipv4Addr::from(base + i * size)))
+        .collect())
+}
+
+fn ec2_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// Tags given at creation (TagSpecifications), never by a later CreateTags.
+fn spec(kind: Ec2Type, tags: &Tags) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(ec2_tags(tags)))
+        .build()
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+impl AwsCloud {
+    /// Creates the environment; each resource is reported to `on_created` as soon as it
+    /// exists, so a failure half-way loses none.
+    pub async fn create_network(
+        &self,
+        isolation: &Isolation,
+        tags: &Tags,
+        on_created: &dyn Fn(&ResourceRef),
+    ) -> Result<Environment, CloudError> {
+        let ec2 = &self.clients.ec2;
+        let run_id = tags.get(TAG_RUN_ID).cloned().unwrap_or_default();
+        let mut resources = Vec::new();
+        let mut created = |kind: ResourceType, id: &str| {
+            let resource = ResourceRef::new(kind, id);
+            on_created(&resource);
+            resources.push(resource);
+        };
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block(&isolation.vpc_cidr)
+            .tag_specifications(spec(Ec2Type::Vpc, tags))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:CreateVpc", &e))?;
+        let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_owned();
+        created(ResourceType::Vpc, &vpc_id);
+        for attribute in ["dns-support", "dns-hostnames"] {
+            let request = ec2.modify_vpc_attribute().vpc_id(&vpc_id);
+            let on = aws_sdk_ec2::types::AttributeBooleanValue::builder().value(true).build();
+            let request = if attribute == "dns-support" {
+                request.enable_dns_support(on)
+            } else {
+                request.enable_dns_hostnames(on)
+            };
+            request
+                .send()
+                .await
+                .map_err(|e| classify("ec2:ModifyVpcAttribute", &e))?;
+        }
+        let zones = self.zones(isolation.az_count).await?;
+        let cidrs = subnet_cidrs(&isolation.vpc_cidr, isolation.az_count).map_err(CloudError::Failed)?;
+        let mut subnet_ids = Vec::new();
+        for (zone, cidr) in zones.iter().zip(&cidrs) {
+            let subnet = ec2
+                .create_subnet()
+                .vpc_id(&vpc_id)
+                .cidr_block(cidr)
+                .availability_zone(zone)
+                .tag_specifications(spec(Ec2Type::Subnet, tags))
+                .send()
+                .await
+                .map_err(|e| classify("ec2:CreateSubnet", &e))?;
+            let id = subnet
+                .subnet()
+                .and_then(|s| s.subnet_id())
+                .unwrap_or_default()
+                .to_owned();
+            created(ResourceType::Subnet, &id);
+            subnet_ids.push(id);
+        }
+        let group = ec2
+            .create_security_group()
+            .group_name(format!("{run_id}-isolated"))
+            .description("firedrill drill: traffic inside the VPC and HTTPS to S3 only")
+            .vpc_id(&vpc_id)
+            .tag_specifications(spec(Ec2Type::SecurityGroup, tags))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:CreateSecurityGroup", &e))?;
+        let group_id = group.group_id().unwrap_or_default().to_owned();
+        created(ResourceType::SecurityGroup, &group_id);
+        self.restrict_group(&group_id, &isolation.vpc_cidr).await?;
+        let route_table = self.main_route_table(&vpc_id).await?;
+        for endpoint in &isolation.endpoints {
+            let service = format!("com.amazonaws.{}.{}", self.region, endpoint_name(*endpoint));
+            let made = ec2
+                .create_vpc_endpoint()
+                .vpc_id(&vpc_id)
+                .vpc_endpoint_type(VpcEndpointType::Interface)
+                .service_name(service)
+                .set_subnet_ids(Some(subnet_ids.clone()))
+                .security_group_ids(&group_id)
+                .private_dns_enabled(true)
+                .tag_specifications(spec(Ec2Type::VpcEndpoint, tags))
+                .send()
+                .await
+                .map_err(|e| classify("ec2:CreateVpcEndpoint", &e))?;
+            let id = made
+                .vpc_endpoint()
+                .and_then(|v| v.vpc_endpoint_id())
+                .unwrap_or_default();
+            created(ResourceType::VpcEndpoint, id);
+        }
+        let s3 = ec2
+            .create_vpc_endpoint()
+            .vpc_id(&vpc_id)
+            .vpc_endpoint_type(VpcEndpointType::Gateway)
+            .service_name(format!("com.amazonaws.{}.s3", self.region))
+            .route_table_ids(route_table)
+            .tag_specifications(spec(Ec2Type::VpcEndpoint, tags))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:CreateVpcEndpoint", &e))?;
+        let id = s3.vpc_endpoint().and_then(|v| v.vpc_endpoint_id()).unwrap_or_default();
+        created(ResourceType::VpcEndpoint, id);
+        // RDS keeps names in lower case: use that form, so the id we journal is its id.
+        let subnet_group = format!("{}-subnets", run_id.to_lowercase());
+        self.clients
+            .rds
+            .create_db_subnet_group()
+            .db_subnet_group_name(&subnet_group)
+            .db_subnet_group_description("firedrill drill: the isolated VPC's private subnets")
+            .set_subnet_ids(Some(subnet_ids.clone()))
+            .set_tags(Some(rds_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| classify("rds:CreateDBSubnetGroup", &e))?;
+        created(ResourceType::DbSubnetGroup, &subnet_group);
+        Ok(Environment {
+            vpc_id,
+            subnet_ids,
+            security_group_id: group_id,
+            db_subnet_group: subnet_group,
+            resources,
+        })
+    }
+
+    /// The first `count` available zones of the region.
+    async fn zones(&self, count: u8) -> Result<Vec<String>, CloudError> {
+        let zones = self
+            .clients
+            .ec2
+            .describe_availability_zones()
+            .filters(filter("state", "available"))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeAvailabilityZones", &e))?;
+        let mut names: Vec<String> = zones
+            .availability_zones()
+            .iter()
+            .filter_map(|z| z.zone_name().map(str::to_owned))
+            .collect();
+        names.sort();
+        if names.len() < usize::from(count) {
+            return Err(CloudError::Failed(format!(
+                "the region has {} available zones; the scenario asks for {count}",
+                names.len()
+            )));
+        }
+        names.truncate(usize::from(count));
+        Ok(names)
+    }
+
+    /// Replaces the group's default allow-all egress: in and out only within the VPC,
+    /// plus HTTPS out to the S3 prefix list (the gateway endpoint).
+    async fn restrict_group(&self, group_id: &str, vpc_cidr: &str) -> Result<(), CloudError> {
+        let ec2 = &self.clients.ec2;
+        let everywhere = IpPermission::builder()
+            .ip_protocol("-1")
+            .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+            .build();
+        ec2.revoke_security_group_egress()
+            .group_id(group_id)
+            .ip_permissions(everywhere)
+            .send()
+            .await
+            .map_err(|e| classify("ec2:RevokeSecurityGroupEgress", &e))?;
+        let inside = IpPermission::builder()
+            .ip_protocol("-1")
+            .ip_ranges(
+                IpRange::builder()
+                    .cidr_ip(vpc_cidr)
+                    .description("the drill's VPC")
+                    .build(),
+            )
+            .build();
+        ec2.authorize_security_group_ingress()
+            .group_id(group_id)
+            .ip_permissions(inside.clone())
+            .send()
+            .await
+            .map_err(|e| classify("ec2:AuthorizeSecurityGroupIngress", &e))?;
+        let mut egress = vec![inside];
+        if let Some(s3) = self.s3_prefix_list().await? {
+            egress.push(
+                IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(443)
+                    .to_port(443)
+                    .prefix_list_ids(PrefixListId::builder().prefix_list_id(s3).description("S3").build())
+                    .build(),
+            );
+        }
+        ec2.authorize_security_group_egress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(egress))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:AuthorizeSecurityGroupEgress", &e))?;
+        Ok(())
+    }
+
+    async fn s3_prefix_list(&self) -> Result<Option<String>, CloudError> {
+        let lists = self
+            .clients
+            .ec2
+            .describe_prefix_lists()
+            .filters(filter("prefix-list-name", &format!("com.amazonaws.{}.s3", self.region)))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribePrefixLists", &e))?;
+        Ok(lists
+            .prefix_lists()
+            .first()
+            .and_then(|l| l.prefix_list_id())
+            .map(str::to_owned))
+    }
+
+    async fn main_route_table(&self, vpc_id: &str) -> Result<String, CloudError> {
+        let tables = self
+            .clients
+            .ec2
+            .describe_route_tables()
+            .filters(filter("vpc-id", vpc_id))
+            .filters(filter("association.main", "true"))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeRouteTables", &e))?;
+        tables
+            .route_tables()
+            .first()
+            .and_then(|t| t.route_table_id())
+            .map(str::to_owned)
+            .ok_or_else(|| CloudError::Failed(format!("{vpc_id} has no main route table")))
+    }
+
+    /// Everything that could let traffic out of the VPC; any finding fails the drill
+    /// closed before a restore starts.
+    pub async fn verify_network(&self, environment: &Environment) -> Result<IsolationReport, CloudError> {
+        let ec2 = &self.clients.ec2;
+        let vpc = environment.vpc_id.as_str();
+        let mut violations = Vec::new();
+        let gateways = ec2
+            .describe_internet_gateways()
+            .filters(filter("attachment.vpc-id", vpc))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeInternetGateways", &e))?;
+        for gateway in gateways.internet_gateways() {
+            violations.push(format!(
+                "internet gateway {} attached",
+                gateway.internet_gateway_id().unwrap_or("?")
+            ));
+        }
+        let nats = ec2
+            .describe_nat_gateways()
+            .filter(filter("vpc-id", vpc))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeNatGateways", &e))?;
+        for nat in nats.nat_gateways() {
+            let state = nat.state().map(|s| s.as_str()).unwrap_or("");
+            if state != "deleted" && state != "failed" {
+                violations.push(format!("NAT gateway {}", nat.nat_gateway_id().unwrap_or("?")));
+            }
+        }
+        for side in ["requester-vpc-info.vpc-id", "accepter-vpc-info.vpc-id"] {
+            let peerings = ec2
+                .describe_vpc_peering_connections()
+                .filters(filter(side, vpc))
+                .send()
+                .await
+                .map_err(|e| classify("ec2:DescribeVpcPeeringConnections", &e))?;
+            for peering in peerings.vpc_peering_connections() {
+                let state = peering
+                    .status()
+                    .and_then(|s| s.code())
+                    .map(|c| c.as_str())
+                    .unwrap_or("");
+                if !matches!(state, "deleted" | "rejected" | "failed" | "expired") {
+                    violations.push(format!(
+                        "VPC peering {}",
+                        peering.vpc_peering_connection_id().unwrap_or("?")
+                    ));
+                }
+            }
+        }
+        let attachments = ec2
+            .describe_transit_gateway_vpc_attachments()
+            .filters(filter("vpc-id", vpc))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeTransitGatewayVpcAttachments", &e))?;
+        for attachment in attachments.transit_gateway_vpc_attachments() {
+            let state = attachment.state().map(|s| s.as_str()).unwrap_or("");
+            if state != "deleted" && state != "deleting" {
+                violations.push(format!(
+                    "transit gateway attachment {}",
+                    attachment.transit_gateway_attachment_id().unwrap_or("?")
+                ));
+            }
+        }
+        let tables = ec2
+            .describe_route_tables()
+            .filters(filter("vpc-id", vpc))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeRouteTables", &e))?;
+        for table in tables.route_tables() {
+            for route in table.routes() {
+                let default = matches!(route.destination_cidr_block(), Some("0.0.0.0/0"))
+                    || matches!(route.destination_ipv6_cidr_block(), Some("::/0"));
+                if default {
+                    violations.push(format!(
+                        "route table {} routes the internet (0.0.0.0/0 or ::/0)",
+                        table.route_table_id().unwrap_or("?")
+                    ));
+                }
+            }
+        }
+        let subnets = ec2
+            .describe_subnets()
+            .filters(filter("vpc-id", vpc))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeSubnets", &e))?;
+        for subnet in subnets.subnets() {
+            if subnet.map_public_ip_on_launch() == Some(true) {
+                violations.push(format!("subnet {} gives public IPs", subnet.subnet_id().unwrap_or("?")));
+            }
+        }
+        let interfaces = ec2
+            .describe_network_interfaces()
+            .filters(filter("vpc-id", vpc))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeNetworkInterfaces", &e))?;
+        for interface in interfaces.network_interfaces() {
+            if let Some(ip) = interface.association().and_then(|a| a.public_ip()) {
+                violations.push(format!(
+                    "network interface {} has public IP {ip}",
+                    interface.network_interface_id().unwrap_or("?")
+                ));
+            }
+        }
+        Ok(IsolationReport { violations })
+    }
+}
+
+fn endpoint_name(endpoint: crate::scenario::Endpoint) -> &'static str {
+    use crate::scenario::Endpoint::*;
+    match endpoint {
+        Ssm => "ssm",
+        Ssmmessages => "ssmmessages",
+        Ec2messages => "ec2messages",
+        Secretsmanager => "secretsmanager",
+        Kms => "kms",
+        Logs => "logs",
+    }
+}
+
+pub(super) fn rds_tags(tags: &Tags) -> Vec<aws_sdk_rds::types::Tag> {
+    tags.iter()
+        .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnets_split_the_vpc_evenly_in_order() {
+        assert_eq!(
+            subnet_cidrs("10.250.0.0/16", 2).unwrap(),
+            ["10.250.0.0/17", "10.250.128.0/17"]
+        );
+        assert_eq!(
+            subnet_cidrs("10.250.0.0/16", 3).unwrap(),
+            ["10.250.0.0/18", "10.250.64.0/18", "10.250.128.0/18"]
+        );
+        assert_eq!(subnet_cidrs("192.168.4.0/24", 1).unwrap(), ["192.168.4.0/24"]);
+        assert_eq!(
+            subnet_cidrs("192.168.4.7/24", 2).unwrap(),
+            ["192.168.4.0/25", "192.168.4.128/25"]
+        );
+        assert!(subnet_cidrs("10.0.0.0/27", 4).is_err());
+        assert!(subnet_cidrs("nonsense", 2).is_err());
+    }
+}
