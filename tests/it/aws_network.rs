@@ -83,6 +83,17 @@ async fn the_isolated_network_is_created_tagged_verified_and_removed_without_tou
     }
     let report = cloud.verify_network(&environment).await.unwrap();
     assert!(report.violations.is_empty(), "{:?}", report.violations);
+    let mut found: Vec<ResourceRef> = cloud
+        .tagged(TAG_RUN_ID, Some(run_id))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
+    found.sort();
+    let mut expected = created.clone();
+    expected.sort();
+    assert_eq!(found, expected, "found again by its tag, and nothing else");
 
     // A route out is caught: an internet gateway attached and routed.
     let igw = ec2.create_internet_gateway().send().await.unwrap();
@@ -137,6 +148,10 @@ async fn the_isolated_network_is_created_tagged_verified_and_removed_without_tou
     for resource in &created {
         assert_eq!(cloud.tags_of(resource).await.unwrap(), None, "{resource} is gone");
     }
+    assert!(
+        cloud.tagged(TAG_RUN_ID, None).await.unwrap().is_empty(),
+        "nothing tagged is left"
+    );
     assert_eq!(snapshot(&ec2, &prod_vpc).await, before, "production is unchanged");
     let _ = REGION;
 }

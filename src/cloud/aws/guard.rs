@@ -24,7 +24,71 @@ fn gone_or<T>(result: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
     }
 }
 
+/// The resource types of EC2's DescribeTags that firedrill creates.
+fn ec2_kind(resource_type: &str) -> Option<ResourceType> {
+    Some(match resource_type {
+        "vpc" => ResourceType::Vpc,
+        "subnet" => ResourceType::Subnet,
+        "security-group" => ResourceType::SecurityGroup,
+        "vpc-endpoint" => ResourceType::VpcEndpoint,
+        "instance" => ResourceType::Instance,
+        "volume" => ResourceType::Volume,
+        _ => return None,
+    })
+}
+
 impl AwsCloud {
+    /// Every live resource carrying the tag `key` (with `value`, when given), with all its
+    /// tags: EC2's DescribeTags and RDS's subnet groups (which the tagging API does not
+    /// list), each confirmed by its own describe (terminated instances and deleted
+    /// endpoints stay listed by tag for a while).
+    pub async fn tagged(&self, key: &str, value: Option<&str>) -> Result<Vec<(ResourceRef, Tags)>, CloudError> {
+        let mut candidates = Vec::new();
+        let mut pages = self
+            .clients
+            .ec2
+            .describe_tags()
+            .filters(aws_sdk_ec2::types::Filter::builder().name("key").values(key).build())
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("ec2:DescribeTags", &e))?;
+            for tag in page.tags() {
+                let kind = tag.resource_type().and_then(|t| ec2_kind(t.as_str()));
+                if let (Some(kind), Some(id)) = (kind, tag.resource_id()) {
+                    candidates.push(ResourceRef::new(kind, id));
+                }
+            }
+        }
+        let groups = self
+            .clients
+            .rds
+            .describe_db_subnet_groups()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Vec<_>>()
+            .await;
+        for group in groups {
+            let group = group.map_err(|e| classify("rds:DescribeDBSubnetGroups", &e))?;
+            if let Some(name) = group.db_subnet_group_name() {
+                candidates.push(ResourceRef::new(ResourceType::DbSubnetGroup, name));
+            }
+        }
+        candidates.sort();
+        candidates.dedup();
+        let mut found = Vec::new();
+        for resource in candidates {
+            let Some(tags) = self.tags_of(&resource).await? else {
+                continue;
+            };
+            if tags.get(key).is_some_and(|v| value.is_none_or(|value| v == value)) {
+                found.push((resource, tags));
+            }
+        }
+        Ok(found)
+    }
+
     /// A resource's tags, or `None` when it no longer exists (terminated instances and
     /// deleted endpoints count as gone).
     pub async fn tags_of(&self, resource: &ResourceRef) -> Result<Option<Tags>, CloudError> {
