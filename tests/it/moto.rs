@@ -17,6 +17,64 @@ use crate::support::root;
 
 pub const REGION: &str = "us-east-1";
 
+/// Every SDK operation the tests made, as `service:Operation` (for the IAM policy test).
+static CALLS: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Records each operation before it is sent.
+#[derive(Debug)]
+struct Recorder;
+
+impl aws_sdk_ec2::config::Intercept for Recorder {
+    fn name(&self) -> &'static str {
+        "firedrill-test-recorder"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &aws_sdk_ec2::config::interceptors::BeforeSerializationInterceptorContextRef<'_>,
+        _components: &aws_sdk_ec2::config::RuntimeComponents,
+        cfg: &mut aws_sdk_ec2::config::ConfigBag,
+    ) -> Result<(), aws_sdk_ec2::error::BoxError> {
+        if let Some(metadata) = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>() {
+            let call = format!("{}:{}", metadata.service().to_lowercase(), metadata.name());
+            CALLS.lock().unwrap_or_else(|p| p.into_inner()).insert(call);
+        }
+        Ok(())
+    }
+}
+
+/// Asserts that docs/iam-policy.json allows every operation recorded so far, and that
+/// something was recorded.
+pub fn assert_calls_allowed_by_the_iam_policy() {
+    let text = std::fs::read_to_string(root().join("docs/iam-policy.json")).expect("docs/iam-policy.json");
+    let policy: serde_json::Value = serde_json::from_str(&text).expect("the IAM policy is JSON");
+    let allowed: Vec<String> = policy["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| match &s["Action"] {
+            serde_json::Value::String(a) => vec![a.clone()],
+            serde_json::Value::Array(list) => list.iter().filter_map(|a| a.as_str().map(str::to_owned)).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let allows = |call: &str| {
+        allowed.iter().any(|pattern| match pattern.strip_suffix('*') {
+            Some(prefix) => call.to_lowercase().starts_with(&prefix.to_lowercase()),
+            None => call.eq_ignore_ascii_case(pattern),
+        })
+    };
+    let calls = CALLS.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert!(!calls.is_empty(), "no SDK call was recorded");
+    let missing: Vec<&String> = calls.iter().filter(|c| !allows(c)).collect();
+    assert!(
+        missing.is_empty(),
+        "docs/iam-policy.json does not allow {missing:?} (recorded: {calls:?})"
+    );
+}
+
 struct Server {
     url: String,
     _child: ChildGuard,
@@ -105,21 +163,32 @@ fn reset(url: &str) {
     assert!(answer.starts_with("HTTP/1.1 200"), "moto reset: {answer}");
 }
 
-/// Clients of every service, pointed at moto with test credentials.
+/// Clients of every service, pointed at moto with test credentials; their calls are
+/// recorded for the IAM policy test.
 pub fn clients(url: &str) -> Clients {
+    clients_with(url, true)
+}
+
+/// Clients for a test's own setup (seeding "production"): not recorded, since firedrill
+/// does not make these calls.
+pub fn setup_clients(url: &str) -> Clients {
+    clients_with(url, false)
+}
+
+fn clients_with(url: &str, record: bool) -> Clients {
     let credentials = aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "moto");
     let ec2 = aws_sdk_ec2::Config::builder()
         .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
         .region(aws_sdk_ec2::config::Region::new(REGION))
         .endpoint_url(url)
-        .credentials_provider(credentials.clone())
-        .build();
+        .credentials_provider(credentials.clone());
+    let ec2 = if record { ec2.interceptor(Recorder) } else { ec2 }.build();
     let rds = aws_sdk_rds::Config::builder()
         .behavior_version(aws_sdk_rds::config::BehaviorVersion::latest())
         .region(aws_sdk_rds::config::Region::new(REGION))
         .endpoint_url(url)
-        .credentials_provider(credentials)
-        .build();
+        .credentials_provider(credentials);
+    let rds = if record { rds.interceptor(Recorder) } else { rds }.build();
     Clients {
         ec2: aws_sdk_ec2::Client::from_conf(ec2),
         rds: aws_sdk_rds::Client::from_conf(rds),
