@@ -1,6 +1,7 @@
 //! Integration tests of the `firedrill` binary: one test binary, a module per command.
 
 mod aws_network;
+mod aws_rds;
 mod crash;
 mod drill;
 mod fuzz_corpus;

@@ -141,6 +141,24 @@ impl AwsCloud {
                 Ok(found.and_then(|f| f.volumes().first().map(|v| from_ec2(v.tags()))))
             }
             ResourceType::DbSubnetGroup => self.subnet_group_tags(id).await,
+            ResourceType::DbInstance => {
+                let found = self
+                    .clients
+                    .rds
+                    .describe_db_instances()
+                    .db_instance_identifier(id)
+                    .send()
+                    .await;
+                let found = gone_or(found.map_err(|e| classify("rds:DescribeDBInstances", &e)))?;
+                Ok(found.and_then(|f| {
+                    f.db_instances().first().map(|i| {
+                        i.tag_list()
+                            .iter()
+                            .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
+                            .collect()
+                    })
+                }))
+            }
             other => Err(CloudError::Failed(format!(
                 "the AWS cloud cannot read the tags of a {other:?} yet (issue 5 in progress)"
             ))),
@@ -223,6 +241,18 @@ impl AwsCloud {
                 .await
                 .map(drop)
                 .map_err(|e| classify("ec2:DeleteVolume", &e)),
+            // No final snapshot and no automated backups kept: the copy leaves nothing.
+            ResourceType::DbInstance => self
+                .clients
+                .rds
+                .delete_db_instance()
+                .db_instance_identifier(id)
+                .skip_final_snapshot(true)
+                .delete_automated_backups(true)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| classify("rds:DeleteDBInstance", &e)),
             ResourceType::DbSubnetGroup => self
                 .clients
                 .rds

@@ -11,11 +11,13 @@
 mod errors;
 mod guard;
 mod network;
+mod rds;
 
 use aws_config::BehaviorVersion;
 
 pub use errors::classify;
 pub use network::subnet_cidrs;
+pub use rds::db_identifier;
 
 /// The service clients a drill uses, injectable one by one.
 #[derive(Clone, Debug)]
