@@ -8,6 +8,7 @@
 //! Restores, the runner and checks are not built yet, so `firedrill run` still refuses
 //! `cloud: aws` scenarios.
 
+mod ec2;
 mod errors;
 mod guard;
 mod network;

@@ -1,0 +1,261 @@
+//! EC2 restores: an EBS snapshot (the newest completed one of a volume, or a named one)
+//! becomes a volume in the isolated VPC's first zone; an AMI becomes an instance in a
+//! private subnet (no public IP, IMDSv2 only). Both tagged at creation, the instance
+//! started with the restore's token as ClientToken so a retry cannot start a second one.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{
+    Filter, HttpTokensState, InstanceMetadataOptionsRequest, InstanceType, ResourceType as Ec2Type, TagSpecification,
+};
+use jiff::Timestamp;
+
+use super::AwsCloud;
+use super::errors::classify;
+use crate::cloud::{CloudError, Environment, RecoveryPoint, ResourceRef, ResourceType, RestoreStatus, Tags};
+use crate::scenario::{AmiSource, EbsSnapshotSource, Overrides, ResourceKind};
+
+fn ec2_time(value: Option<&aws_sdk_ec2::primitives::DateTime>) -> Option<Timestamp> {
+    let value = value?;
+    Timestamp::new(value.secs(), value.subsec_nanos() as i32).ok()
+}
+
+fn spec(kind: Ec2Type, tags: &Tags) -> TagSpecification {
+    let tags = tags
+        .iter()
+        .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
+        .collect();
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(tags))
+        .build()
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+/// The instance type of a launched copy when the scenario names none.
+const DEFAULT_INSTANCE_TYPE: &str = "t3.micro";
+
+impl AwsCloud {
+    /// The snapshot a source names: `latest` is the newest completed one of its volume.
+    pub async fn find_ebs_snapshot(&self, source: &EbsSnapshotSource) -> Result<RecoveryPoint, CloudError> {
+        let mut request = self.clients.ec2.describe_snapshots().owner_ids("self");
+        request = match (source.snapshot.as_str(), &source.volume) {
+            ("latest", Some(volume)) => request.filters(filter("volume-id", volume)),
+            (snapshot, _) => request.snapshot_ids(snapshot),
+        };
+        let found = request
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeSnapshots", &e))?;
+        let newest = found
+            .snapshots()
+            .iter()
+            .filter(|s| s.state().map(|s| s.as_str()) == Some("completed"))
+            .filter_map(|s| Some((ec2_time(s.start_time())?, s.snapshot_id()?)))
+            .max_by_key(|(started, _)| *started);
+        let (data_time, id) = newest.ok_or_else(|| {
+            CloudError::NotFound(format!(
+                "no completed EBS snapshot for {}",
+                source.volume.as_deref().unwrap_or(&source.snapshot)
+            ))
+        })?;
+        Ok(RecoveryPoint {
+            id: id.to_owned(),
+            data_time,
+            kind: ResourceKind::EbsVolume,
+            point_in_time: false,
+        })
+    }
+
+    /// A volume from the snapshot, in the zone of the environment's first subnet (where
+    /// the runner is launched, so that it can be attached).
+    pub async fn restore_ebs_snapshot(
+        &self,
+        environment: &Environment,
+        snapshot: &str,
+        overrides: &Overrides,
+        tags: &Tags,
+    ) -> Result<ResourceRef, CloudError> {
+        let ec2 = &self.clients.ec2;
+        let subnet = environment
+            .subnet_ids
+            .first()
+            .ok_or(CloudError::Failed("no subnet".into()))?;
+        let subnets = ec2
+            .describe_subnets()
+            .subnet_ids(subnet)
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeSubnets", &e))?;
+        let zone = subnets
+            .subnets()
+            .first()
+            .and_then(|s| s.availability_zone())
+            .ok_or_else(|| CloudError::Failed(format!("subnet {subnet} has no zone")))?;
+        let volume = ec2
+            .create_volume()
+            .snapshot_id(snapshot)
+            .availability_zone(zone)
+            .set_kms_key_id(overrides.kms_key.clone())
+            .set_encrypted(overrides.kms_key.as_ref().map(|_| true))
+            .tag_specifications(spec(Ec2Type::Volume, tags))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:CreateVolume", &e))?;
+        let id = volume.volume_id().unwrap_or_default();
+        Ok(ResourceRef::new(ResourceType::Volume, id))
+    }
+
+    /// The image a source names, with its creation time.
+    pub async fn find_ami(&self, source: &AmiSource) -> Result<RecoveryPoint, CloudError> {
+        let found = self
+            .clients
+            .ec2
+            .describe_images()
+            .image_ids(&source.image)
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeImages", &e))?;
+        let image = found
+            .images()
+            .iter()
+            .find(|i| i.state().map(|s| s.as_str()) == Some("available"))
+            .ok_or_else(|| CloudError::NotFound(format!("no available image {}", source.image)))?;
+        let created = image
+            .creation_date()
+            .and_then(|d| d.parse::<Timestamp>().ok())
+            .ok_or_else(|| CloudError::Failed(format!("image {} has no creation date", source.image)))?;
+        Ok(RecoveryPoint {
+            id: source.image.clone(),
+            data_time: created,
+            kind: ResourceKind::Ec2Instance,
+            point_in_time: false,
+        })
+    }
+
+    /// An instance from the image in the first private subnet.
+    pub async fn launch_from_ami(
+        &self,
+        environment: &Environment,
+        image: &str,
+        token: &str,
+        overrides: &Overrides,
+        tags: &Tags,
+    ) -> Result<ResourceRef, CloudError> {
+        let subnet = environment
+            .subnet_ids
+            .first()
+            .ok_or(CloudError::Failed("no subnet".into()))?;
+        let instance_type = overrides.instance_type.as_deref().unwrap_or(DEFAULT_INSTANCE_TYPE);
+        let launched = self
+            .clients
+            .ec2
+            .run_instances()
+            .image_id(image)
+            .instance_type(InstanceType::from(instance_type))
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(subnet)
+            .security_group_ids(&environment.security_group_id)
+            .client_token(token)
+            .metadata_options(
+                InstanceMetadataOptionsRequest::builder()
+                    .http_tokens(HttpTokensState::Required)
+                    .build(),
+            )
+            .tag_specifications(spec(Ec2Type::Instance, tags))
+            .tag_specifications(spec(Ec2Type::Volume, tags))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:RunInstances", &e))?;
+        let id = launched
+            .instances()
+            .first()
+            .and_then(|i| i.instance_id())
+            .ok_or_else(|| CloudError::Failed("RunInstances returned no instance".into()))?;
+        Ok(ResourceRef::new(ResourceType::Instance, id))
+    }
+
+    /// The state of many volumes and instances, one describe each per poll.
+    pub async fn observe_ec2(
+        &self,
+        volumes: &[String],
+        instances: &[String],
+        now: Timestamp,
+    ) -> Result<BTreeMap<String, RestoreStatus>, CloudError> {
+        let ec2 = &self.clients.ec2;
+        let mut statuses = BTreeMap::new();
+        if !volumes.is_empty() {
+            let found = ec2
+                .describe_volumes()
+                .set_volume_ids(Some(volumes.to_vec()))
+                .send()
+                .await
+                .map_err(|e| classify("ec2:DescribeVolumes", &e))?;
+            for volume in found.volumes() {
+                let Some(id) = volume.volume_id() else { continue };
+                let status = match volume.state().map(|s| s.as_str()).unwrap_or("") {
+                    "available" | "in-use" => ready(
+                        ResourceType::Volume,
+                        id,
+                        now,
+                        &[("volume_id", id), ("device", "/dev/xvdf")],
+                    ),
+                    "error" => RestoreStatus::Failed {
+                        message: format!("volume {id} is in error"),
+                    },
+                    _ => RestoreStatus::Running { expected_minutes: None },
+                };
+                statuses.insert(id.to_owned(), status);
+            }
+        }
+        if !instances.is_empty() {
+            let found = ec2
+                .describe_instances()
+                .set_instance_ids(Some(instances.to_vec()))
+                .send()
+                .await
+                .map_err(|e| classify("ec2:DescribeInstances", &e))?;
+            for instance in found.reservations().iter().flat_map(|r| r.instances()) {
+                let Some(id) = instance.instance_id() else { continue };
+                let ip = instance.private_ip_address().unwrap_or_default();
+                let dns = instance.private_dns_name().unwrap_or_default();
+                let status = match instance
+                    .state()
+                    .and_then(|s| s.name())
+                    .map(|n| n.as_str())
+                    .unwrap_or("")
+                {
+                    "running" => ready(
+                        ResourceType::Instance,
+                        id,
+                        now,
+                        &[("instance_id", id), ("private_ip", ip), ("private_dns", dns)],
+                    ),
+                    state @ ("shutting-down" | "terminated" | "stopping" | "stopped") => RestoreStatus::Failed {
+                        message: format!("instance {id} is {state}"),
+                    },
+                    _ => RestoreStatus::Running { expected_minutes: None },
+                };
+                statuses.insert(id.to_owned(), status);
+            }
+        }
+        Ok(statuses)
+    }
+}
+
+fn ready(kind: ResourceType, id: &str, now: Timestamp, outputs: &[(&str, &str)]) -> RestoreStatus {
+    let mut map: BTreeMap<String, String> = outputs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    map.insert("id".to_owned(), id.to_owned());
+    RestoreStatus::Ready {
+        resource: ResourceRef::new(kind, id),
+        completed_at: now,
+        outputs: map,
+    }
+}
