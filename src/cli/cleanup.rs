@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 
+use crate::cloud::aws::AwsCloud;
 use crate::cloud::sim::{Executor, SimCloud};
 use crate::exit_code;
 use crate::scenario::{HumanDuration, SimSettings};
@@ -35,8 +36,14 @@ pub struct CleanupArgs {
     #[arg(long, value_name = "DIR", default_value = ".firedrill/history")]
     pub history: PathBuf,
     /// Clean up the simulated account kept in this file (see `run --sim-state`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["region", "profile"])]
     pub sim_state: Option<PathBuf>,
+    /// AWS regions to clean up (repeat for several) [default: the standard chain's region].
+    #[arg(long, value_name = "REGION")]
+    pub region: Vec<String>,
+    /// AWS profile [default: the standard chain's: AWS_PROFILE, …].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 fn parse_duration(text: &str) -> Result<HumanDuration, String> {
@@ -45,23 +52,6 @@ fn parse_duration(text: &str) -> Result<HumanDuration, String> {
 
 /// Runs the cleanup and returns its exit code.
 pub fn run(args: &CleanupArgs) -> i32 {
-    let Some(state) = &args.sim_state else {
-        eprintln!(
-            "firedrill cleanup of an AWS account needs the AWS cloud, not built yet (tracked in issue #5); \
-             pass --sim-state FILE to clean up a simulated account. Nothing was done."
-        );
-        return exit_code::INVALID_INPUT;
-    };
-    let mut settings = SimSettings::default();
-    // The account's answers are quick; cleanup's own work is what is simulated here.
-    settings.latencies.call = HumanDuration::from_millis(20);
-    let cloud = match SimCloud::new(settings, std::path::Path::new("."), Executor::Subprocess).persisted_in(state) {
-        Ok(cloud) => cloud,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return exit_code::INVALID_INPUT;
-        }
-    };
     let request = CleanupRequest {
         target: if let Some(id) = &args.run_id {
             Target::Run(id.clone())
@@ -82,14 +72,52 @@ pub fn run(args: &CleanupArgs) -> i32 {
             return exit_code::ERROR;
         }
     };
-    let now = cloud.clock().now();
     let say = |line: String| println!("{line}");
-    let report = runtime.block_on(cleanup::cleanup(&cloud, &request, now, &say));
-    if let Some(error) = cloud.save_error() {
-        eprintln!("warning: {error}");
+    match &args.sim_state {
+        Some(state) => {
+            let mut settings = SimSettings::default();
+            // The account's answers are quick; cleanup's own work is what is simulated here.
+            settings.latencies.call = HumanDuration::from_millis(20);
+            let cloud =
+                match SimCloud::new(settings, std::path::Path::new("."), Executor::Subprocess).persisted_in(state) {
+                    Ok(cloud) => cloud,
+                    Err(error) => {
+                        eprintln!("error: {error}");
+                        return exit_code::INVALID_INPUT;
+                    }
+                };
+            let now = cloud.clock().now();
+            let report = runtime.block_on(cleanup::cleanup(&cloud, &request, now, &say));
+            if let Some(error) = cloud.save_error() {
+                eprintln!("warning: {error}");
+            }
+            print_summary(&report, args.dry_run);
+            report.exit_code()
+        }
+        None => {
+            let regions: Vec<Option<&str>> = if args.region.is_empty() {
+                vec![None]
+            } else {
+                args.region.iter().map(|r| Some(r.as_str())).collect()
+            };
+            let codes = regions.into_iter().map(|region| {
+                runtime.block_on(async {
+                    let cloud = match AwsCloud::from_env(region, args.profile.as_deref(), None).await {
+                        Ok(cloud) => cloud,
+                        Err(error) => {
+                            eprintln!("error: {error}");
+                            return exit_code::INVALID_INPUT;
+                        }
+                    };
+                    println!("cleaning up in {}", cloud.region());
+                    let report = cleanup::cleanup(&cloud, &request, jiff::Timestamp::now(), &say).await;
+                    print_summary(&report, args.dry_run);
+                    report.exit_code()
+                })
+            });
+            exit_code::most_severe(codes.collect::<Vec<_>>())
+        }
     }
-    print_summary(&report, args.dry_run);
-    report.exit_code()
 }
 
 fn print_summary(report: &CleanupReport, dry_run: bool) {

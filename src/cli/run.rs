@@ -11,6 +11,7 @@ use futures::stream::{self, StreamExt};
 use jiff::Timestamp;
 
 use super::{Format, print_load_error};
+use crate::cloud::aws::AwsCloud;
 use crate::cloud::sim::{Executor, SimCloud};
 use crate::cloud::{Cloud, TAG_RUN_ID, TAG_SCENARIO};
 use crate::exit_code;
@@ -53,6 +54,12 @@ pub struct RunArgs {
     /// scenario at a time).
     #[arg(long, value_name = "FILE")]
     pub sim_state: Option<PathBuf>,
+    /// AWS profile for `cloud: aws` scenarios [default: the standard chain's: AWS_PROFILE, …].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region for `cloud: aws` scenarios, instead of each scenario's `region`.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 fn parse_keep(text: &str) -> Result<Option<HumanDuration>, String> {
@@ -79,13 +86,6 @@ pub fn run(args: &RunArgs) -> i32 {
     }
     if invalid {
         eprintln!("nothing was run: fix the scenarios above first");
-        return exit_code::INVALID_INPUT;
-    }
-    if let Some(aws) = loaded.iter().find(|l| l.scenario.cloud == CloudKind::Aws) {
-        eprintln!(
-            "{}: the AWS cloud is not built yet (tracked in issue #5); only `cloud: sim` scenarios run today. Nothing was run.",
-            aws.file.display()
-        );
         return exit_code::INVALID_INPUT;
     }
     if args.sim_state.is_some() && loaded.len() > 1 {
@@ -227,6 +227,12 @@ fn cleanup_command(run_id: &str, args: &RunArgs) -> String {
     if let Some(state) = &args.sim_state {
         command.push_str(&format!(" --sim-state {}", state.display()));
     }
+    if let Some(region) = &args.region {
+        command.push_str(&format!(" --region {region}"));
+    }
+    if let Some(profile) = &args.profile {
+        command.push_str(&format!(" --profile {profile}"));
+    }
     command
 }
 
@@ -258,8 +264,20 @@ async fn run_one(
     active: &RefCell<Vec<String>>,
     crash_point: Option<CrashPoint>,
 ) -> Result<(DrillResult, Written), String> {
-    let scenario = &loaded.scenario;
-    let settings = scenario.sim.clone().unwrap_or_default();
+    match loaded.scenario.cloud {
+        CloudKind::Sim => run_simulated(loaded, args, interrupts, active, crash_point).await,
+        CloudKind::Aws => run_on_aws(loaded, args, interrupts, active).await,
+    }
+}
+
+async fn run_simulated(
+    loaded: &LoadedScenario,
+    args: &RunArgs,
+    interrupts: &Interrupts,
+    active: &RefCell<Vec<String>>,
+    crash_point: Option<CrashPoint>,
+) -> Result<(DrillResult, Written), String> {
+    let settings = loaded.scenario.sim.clone().unwrap_or_default();
     let data_root = loaded
         .file
         .parent()
@@ -272,53 +290,111 @@ async fn run_one(
     }
     let clock = cloud.clock();
     let now = move || clock.now();
-    let run_id = runner::new_run_id(&scenario.name, now());
-    warn_of_leftovers(&cloud, &scenario.name, args).await;
-    active.borrow_mut().push(run_id.clone());
-    let folder = args.history.join(&scenario.name);
-    let journal_path = folder.join(format!("{run_id}.journal.jsonl"));
-    let journal = Journal::create(&journal_path)
-        .map_err(|e| format!("cannot create the journal {}: {e}", journal_path.display()))?;
-    let keep_until = args.keep.map(|keep| {
-        let hold = keep.unwrap_or(scenario.max_duration).as_duration();
-        now().saturating_add(hold).unwrap_or_else(|_| now())
-    });
-    let options = RunOptions {
-        run_id: run_id.clone(),
-        disaster_at: args.disaster_at,
-        keep_until,
+    let drill = Drilled {
         poll_interval: Duration::from_millis(250),
+        crash_point,
     };
-    let plan = plan::plan(scenario);
-    let mut reporter = Reporter::new(Some(journal), Some(Console::new())).with_crash_point(crash_point);
-    let result = runner::run_drill(&cloud, &now, loaded, &plan, &options, &mut reporter, interrupts).await;
-    active.borrow_mut().retain(|id| id != &run_id);
+    let outcome = drill.run(&cloud, &now, loaded, args, interrupts, active).await;
     if let Some(error) = cloud.save_error() {
         eprintln!("warning: {error}");
     }
-    if let Some(error) = &reporter.journal_error {
-        eprintln!("warning: {error}");
+    outcome
+}
+
+/// A drill on a real account: clients from the standard chain (the scenario's region
+/// and role unless the flags say otherwise), then preflight, before anything is created.
+async fn run_on_aws(
+    loaded: &LoadedScenario,
+    args: &RunArgs,
+    interrupts: &Interrupts,
+    active: &RefCell<Vec<String>>,
+) -> Result<(DrillResult, Written), String> {
+    let scenario = &loaded.scenario;
+    let region = args.region.as_deref().unwrap_or(&scenario.region);
+    let cloud = AwsCloud::from_env(Some(region), args.profile.as_deref(), scenario.assume_role.as_deref()).await?;
+    let preflight = cloud.preflight(scenario).await;
+    if let Some(identity) = &preflight.identity {
+        eprintln!("{}: acting as {identity} in {region}", scenario.name);
     }
-    let result_path = folder.join(format!("{run_id}.json"));
-    result
-        .write(&result_path)
-        .map_err(|e| format!("cannot write the result {}: {e}", result_path.display()))?;
-    let report_path = folder.join(format!("{run_id}.html"));
-    let report = match crate::report::render_run(&result) {
-        Ok(html) => std::fs::write(&report_path, html).ok().map(|()| report_path),
-        Err(error) => {
-            eprintln!("warning: the HTML report could not be rendered: {error}");
-            None
-        }
+    if !preflight.problems.is_empty() {
+        let problems: Vec<String> = preflight.problems.iter().map(|p| format!("  - {p}")).collect();
+        return Err(format!(
+            "preflight failed; nothing was created. Fix these first:\n{}",
+            problems.join("\n")
+        ));
+    }
+    let drill = Drilled {
+        poll_interval: Duration::from_secs(2),
+        crash_point: None,
     };
-    Ok((
-        result,
-        Written {
-            result: result_path,
-            journal: journal_path,
-            report,
-        },
-    ))
+    drill
+        .run(&cloud, &Timestamp::now, loaded, args, interrupts, active)
+        .await
+}
+
+/// How one drill is run, whatever its cloud.
+struct Drilled {
+    poll_interval: Duration,
+    crash_point: Option<CrashPoint>,
+}
+
+impl Drilled {
+    async fn run<C: Cloud>(
+        self,
+        cloud: &C,
+        now: &dyn Fn() -> Timestamp,
+        loaded: &LoadedScenario,
+        args: &RunArgs,
+        interrupts: &Interrupts,
+        active: &RefCell<Vec<String>>,
+    ) -> Result<(DrillResult, Written), String> {
+        let scenario = &loaded.scenario;
+        let run_id = runner::new_run_id(&scenario.name, now());
+        warn_of_leftovers(cloud, &scenario.name, args).await;
+        active.borrow_mut().push(run_id.clone());
+        let folder = args.history.join(&scenario.name);
+        let journal_path = folder.join(format!("{run_id}.journal.jsonl"));
+        let journal = Journal::create(&journal_path)
+            .map_err(|e| format!("cannot create the journal {}: {e}", journal_path.display()))?;
+        let keep_until = args.keep.map(|keep| {
+            let hold = keep.unwrap_or(scenario.max_duration).as_duration();
+            now().saturating_add(hold).unwrap_or_else(|_| now())
+        });
+        let options = RunOptions {
+            run_id: run_id.clone(),
+            disaster_at: args.disaster_at,
+            keep_until,
+            poll_interval: self.poll_interval,
+        };
+        let plan = plan::plan(scenario);
+        let console = Console::new();
+        let mut reporter = Reporter::new(Some(journal), Some(console)).with_crash_point(self.crash_point);
+        let result = runner::run_drill(cloud, now, loaded, &plan, &options, &mut reporter, interrupts).await;
+        active.borrow_mut().retain(|id| id != &run_id);
+        if let Some(error) = &reporter.journal_error {
+            eprintln!("warning: {error}");
+        }
+        let result_path = folder.join(format!("{run_id}.json"));
+        result
+            .write(&result_path)
+            .map_err(|e| format!("cannot write the result {}: {e}", result_path.display()))?;
+        let report_path = folder.join(format!("{run_id}.html"));
+        let report = match crate::report::render_run(&result) {
+            Ok(html) => std::fs::write(&report_path, html).ok().map(|()| report_path),
+            Err(error) => {
+                eprintln!("warning: the HTML report could not be rendered: {error}");
+                None
+            }
+        };
+        Ok((
+            result,
+            Written {
+                result: result_path,
+                journal: journal_path,
+                report,
+            },
+        ))
+    }
 }
 
 /// Warns when earlier runs of the scenario left resources in the account.

@@ -107,6 +107,10 @@ pub struct Environment {
     pub subnet_ids: Vec<String>,
     pub security_group_id: String,
     pub db_subnet_group: String,
+    /// The instance profile a launched or restored runner gets (SSM's managed policy
+    /// only), where the cloud makes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_profile: Option<String>,
     /// Everything created for it, for teardown.
     pub resources: Vec<ResourceRef>,
 }
@@ -128,6 +132,9 @@ pub struct RestoreRequest {
     /// (AWS Backup's IdempotencyToken, an RDS instance identifier).
     pub idempotency_token: String,
     pub tags: Tags,
+    /// Settings of the copy that differ from its source (instance class, KMS key, …).
+    #[serde(default)]
+    pub overrides: crate::scenario::Overrides,
 }
 
 /// A restore in flight.
@@ -138,6 +145,9 @@ pub struct RestoreHandle {
     pub tracked: ResourceRef,
     /// The provider's start time (restore job CreationDate, instance create time).
     pub started_at: Timestamp,
+    /// Other resources the start created (the instance of a restored Aurora cluster).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_created: Vec<ResourceRef>,
 }
 
 /// How a restore is doing.
@@ -155,6 +165,10 @@ pub enum RestoreStatus {
         completed_at: Timestamp,
         /// What checks can template: endpoint, port, mount_path, private_ip, …
         outputs: BTreeMap<String, String>,
+        /// Other resources made on completion (the instance firedrill adds to an Aurora
+        /// cluster that AWS Backup restored).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        also_created: Vec<ResourceRef>,
     },
     Failed {
         message: String,
@@ -283,6 +297,13 @@ pub trait Cloud {
     /// Adds tags (e.g. to an AWS Backup-restored resource, or `firedrill:keep-until`);
     /// refuses (`may_tag`) to change a resource's `firedrill:run-id`.
     async fn tag(&self, resource: &ResourceRef, tags: &Tags) -> Result<(), CloudError>;
+
+    /// Waits (within the cloud's own budget) until resources just deleted are really gone,
+    /// so that what depends on them can go next: DB instances hold their subnet group,
+    /// instances and endpoints their network interfaces. The simulator deletes at once.
+    async fn await_deleted(&self, _resources: &[ResourceRef]) -> Result<(), CloudError> {
+        Ok(())
+    }
 
     /// Deletes a resource if, and only if, `may_delete` allows it (it carries
     /// `firedrill:run-id=<run_id>` and is not kept): the implementation re-reads its tags

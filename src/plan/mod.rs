@@ -3,7 +3,7 @@
 
 mod render;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -225,7 +225,8 @@ fn measure_step(steps: &[Step]) -> Step {
 }
 
 /// Teardown in reverse dependency order: the runner first (it holds attached volumes),
-/// then each restore after everything restored on top of it, then the VPC last.
+/// then each restore after everything restored on top of it, attached volumes after the
+/// runner, then the VPC last.
 fn teardown_steps(scenario: &Scenario) -> Vec<Step> {
     let timeout = Some(HumanDuration::from_secs(30 * 60));
     let launched_runner = matches!(scenario.runner, Runner::Launch(_)) && !scenario.checks.is_empty();
@@ -238,14 +239,18 @@ fn teardown_steps(scenario: &Scenario) -> Vec<Step> {
             timeout,
         });
     }
+    let before_runner = torn_down_before_runner(scenario);
     for restore in &scenario.restores {
         let mut after = vec![MEASURE.to_owned()];
-        // Dependents go first, except volumes attached to this restore as the runner:
-        // an attached volume cannot be deleted, so those go after it (below).
-        let dependents = scenario
-            .restores
-            .iter()
-            .filter(|r| r.depends_on.contains(&restore.id) && !attached_to(scenario, r, &restore.id));
+        // Dependents go first, except attached volumes when this restore goes before the
+        // runner: an attached volume cannot be deleted until the runner is gone, so those
+        // go after the runner (below), and so after this restore too. Waiting for them here
+        // would be a cycle, also when the volume is restored on top of something restored on
+        // top of the runner, not only on top of the runner itself.
+        let dependents = scenario.restores.iter().filter(|r| {
+            r.depends_on.contains(&restore.id)
+                && !(is_attached_volume(scenario, r) && before_runner.contains(restore.id.as_str()))
+        });
         after.extend(dependents.map(|r| format!("teardown/restore/{}", r.id)));
         if is_attached_volume(scenario, restore) {
             match &scenario.runner {
@@ -281,9 +286,30 @@ fn is_attached_volume(scenario: &Scenario, restore: &crate::scenario::Restore) -
     restore.source.kind() == Some(ResourceKind::EbsVolume) && !scenario.checks.is_empty() && !is_runner
 }
 
-/// Whether `restore` is a volume attached to the restored runner `runner_id`.
-fn attached_to(scenario: &Scenario, restore: &crate::scenario::Restore, runner_id: &str) -> bool {
-    is_attached_volume(scenario, restore) && matches!(&scenario.runner, Runner::Restored(id) if id == runner_id)
+/// The restores torn down before a restored runner: the runner itself and, in reverse
+/// dependency order, whatever was restored on top of it (directly or through other such
+/// restores), except attached volumes, which go after the runner. Empty for a launched
+/// runner, whose teardown waits for no restore.
+fn torn_down_before_runner(scenario: &Scenario) -> HashSet<&str> {
+    let mut before = HashSet::new();
+    let Runner::Restored(runner) = &scenario.runner else {
+        return before;
+    };
+    before.insert(runner.as_str());
+    // Until nothing is added: `depends_on` may name restores listed later.
+    loop {
+        let added: Vec<&str> = scenario
+            .restores
+            .iter()
+            .filter(|r| !before.contains(r.id.as_str()) && !is_attached_volume(scenario, r))
+            .filter(|r| r.depends_on.iter().any(|d| before.contains(d.as_str())))
+            .map(|r| r.id.as_str())
+            .collect();
+        if added.is_empty() {
+            return before;
+        }
+        before.extend(added);
+    }
 }
 
 /// Orders steps so that each comes after all it waits for, keeping the planned order
@@ -292,7 +318,7 @@ fn topological(steps: Vec<Step>) -> Vec<Step> {
     let mut remaining: Vec<Step> = steps;
     let mut ordered: Vec<Step> = Vec::with_capacity(remaining.len());
     while !remaining.is_empty() {
-        let done: std::collections::HashSet<&str> = ordered.iter().map(|s| s.id.as_str()).collect();
+        let done: HashSet<&str> = ordered.iter().map(|s| s.id.as_str()).collect();
         let ready = remaining
             .iter()
             .position(|s| s.after.iter().all(|a| done.contains(a.as_str())));

@@ -111,6 +111,62 @@ fn volumes_are_deleted_after_the_runner_they_are_attached_to() {
     );
 }
 
+/// The proptest regression of tests/proptest-regressions/plan.txt, by hand: a volume
+/// restored on top of a database that was restored on top of the restored runner. Reverse
+/// dependency order alone would delete the volume before the database and the database
+/// before the runner, but the volume is attached to the runner, so it goes after it: the
+/// plan used to wait in a cycle and come out of order.
+#[test]
+fn a_volume_attached_to_the_restored_runner_goes_after_it_through_other_restores() {
+    let yaml = "name: attached\nowner: tests@example.com\nmax_duration: 2h\n\
+        targets:\n  rto: 45m\n  rpo: 24h\nregion: eu-west-1\n\
+        restores:\n\
+        \x20 - id: app\n    source: {ami: {image: ami-0123456789abcdef0}}\n\
+        \x20 - id: db\n    source: {rds_snapshot: {instance: orders-prod}}\n    depends_on: [app]\n\
+        \x20 - id: data\n    source: {ebs_snapshot: {volume: vol-0123456789abcdef0}}\n    depends_on: [db]\n\
+        runner:\n  restored: app\n\
+        checks:\n  - id: files\n    script: ok.sh\n    needs: [data]\n";
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenario = scenario::parse(
+        Path::new("attached.yaml"),
+        yaml.as_bytes().to_vec(),
+        &root.join("tests/fixtures/checks"),
+    )
+    .expect("valid");
+    let plan = plan(&scenario);
+    let teardowns: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.is_teardown())
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(
+        teardowns,
+        [
+            "teardown/restore/db",
+            "teardown/restore/app",
+            "teardown/restore/data",
+            "teardown/isolation"
+        ]
+    );
+    let after = |id: &str| plan.step(id).expect(id).after.clone();
+    assert!(after("teardown/restore/app").contains(&"teardown/restore/db".to_owned()));
+    assert!(after("teardown/restore/data").contains(&"teardown/restore/app".to_owned()));
+    assert!(
+        !after("teardown/restore/db").contains(&"teardown/restore/data".to_owned()),
+        "the database does not wait for the volume, which waits for the runner, which waits for it"
+    );
+    let mut done = HashSet::new();
+    for step in &plan.steps {
+        assert!(
+            step.after.iter().all(|a| done.contains(a.as_str())),
+            "{} out of order",
+            step.id
+        );
+        done.insert(step.id.as_str());
+    }
+}
+
 #[test]
 fn no_runner_without_checks() {
     let mut scenario = example("rds-snapshot.yaml");
@@ -441,11 +497,28 @@ mod properties {
             Runner::Launch(_) => "teardown/runner".to_owned(),
             Runner::Restored(id) => format!("teardown/restore/{id}"),
         };
+        let is_attached = |restore: &crate::scenario::Restore| {
+            checks
+                && restore.source.kind() == Some(ResourceKind::EbsVolume)
+                && !matches!(&scenario.runner, Runner::Restored(id) if id == &restore.id)
+        };
+        // What goes before a restored runner in reverse dependency order: the runner and
+        // what was restored on top of it, directly or through other such restores, but no
+        // attached volume (it goes after the runner).
+        let mut before_runner: HashSet<&str> = HashSet::new();
+        if let Runner::Restored(id) = &scenario.runner {
+            before_runner.insert(id);
+            while let Some(restore) = scenario.restores.iter().find(|r| {
+                !before_runner.contains(r.id.as_str())
+                    && !is_attached(r)
+                    && r.depends_on.iter().any(|d| before_runner.contains(d.as_str()))
+            }) {
+                before_runner.insert(&restore.id);
+            }
+        }
         for restore in &scenario.restores {
             let teardown = format!("teardown/restore/{}", restore.id);
-            let attached = checks
-                && restore.source.kind() == Some(ResourceKind::EbsVolume)
-                && !matches!(&scenario.runner, Runner::Restored(id) if id == &restore.id);
+            let attached = is_attached(restore);
             if attached {
                 prop_assert!(
                     waits_for(plan, &teardown, &runner_teardown),
@@ -456,8 +529,17 @@ mod properties {
             }
             for dependency in &restore.depends_on {
                 let dependency_teardown = format!("teardown/restore/{dependency}");
-                if attached && runner_teardown == dependency_teardown {
-                    continue; // the volume goes after its instance, not before
+                if attached && before_runner.contains(dependency.as_str()) {
+                    // The volume goes after the runner, and so after what goes before the
+                    // runner, even what it was restored on top of: the other way round is a
+                    // cycle (the runner, then the volume, then what goes before the runner).
+                    prop_assert!(
+                        waits_for(plan, &teardown, &dependency_teardown),
+                        "{} before {}",
+                        teardown,
+                        dependency_teardown
+                    );
+                    continue;
                 }
                 prop_assert!(
                     waits_for(plan, &dependency_teardown, &teardown),

@@ -332,6 +332,13 @@ impl<C: Cloud> Drill<'_, C> {
             recovery_point: point,
             idempotency_token: format!("{}-{restore}", self.run_id),
             tags: self.tags.clone(),
+            overrides: self
+                .scenario
+                .restores
+                .iter()
+                .find(|r| r.id == restore)
+                .map(|r| r.overrides.clone())
+                .unwrap_or_default(),
         };
         self.emit(EventKind::CreateIntended {
             step: step.to_owned(),
@@ -357,6 +364,12 @@ impl<C: Cloud> Drill<'_, C> {
                 resource: handle.tracked.clone(),
             });
         }
+        for resource in &handle.also_created {
+            self.emit(EventKind::ResourceCreated {
+                step: step.to_owned(),
+                resource: resource.clone(),
+            });
+        }
         let (sender, receiver) = oneshot::channel();
         self.in_flight.borrow_mut().push((handle.clone(), sender));
         match receiver.await {
@@ -364,7 +377,14 @@ impl<C: Cloud> Drill<'_, C> {
                 resource,
                 completed_at,
                 outputs,
+                also_created,
             }) => {
+                for made in &also_created {
+                    self.emit(EventKind::ResourceCreated {
+                        step: step.to_owned(),
+                        resource: made.clone(),
+                    });
+                }
                 if handle.tracked.kind == ResourceType::RestoreJob {
                     // AWS Backup could not tag it: tag the created resource now, then own it.
                     self.call("tagging the restored resource", || {

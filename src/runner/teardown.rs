@@ -88,6 +88,7 @@ async fn find_lost_restore_jobs<C: Cloud>(drill: &Drill<'_, C>) {
                 restore: restore.clone(),
                 tracked: job,
                 started_at,
+                also_created: Vec::new(),
             };
             drill.unfinished_jobs.borrow_mut().insert(restore, handle);
         }

@@ -413,6 +413,11 @@ pub struct AwsBackupSource {
     /// Which recovery point: `latest` (default), the newest inside a window, or an ARN.
     #[serde(default)]
     pub recovery_point: RecoveryPointSelector,
+    /// The IAM role AWS Backup restores with; default: the account's
+    /// `service-role/AWSBackupDefaultServiceRole`. Preflight checks it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "iam-role-arn"))]
+    pub restore_role: Option<String>,
 }
 
 /// Which AWS Backup recovery point to restore.

@@ -207,6 +207,7 @@ async fn take_over_jobs<C: Cloud>(
             restore: job.id.clone(),
             tracked: job.clone(),
             started_at: Timestamp::UNIX_EPOCH,
+            also_created: Vec::new(),
         })
         .collect();
     let statuses = match cloud.observe_restores(&handles).await {

@@ -110,5 +110,10 @@ pub async fn delete_in_order<C: Cloud>(
             done(resource, outcome);
         });
         join_all(deletions).await;
+        // What the next rank needs gone (a subnet group's databases, a subnet's
+        // interfaces) is awaited, unless the user asked to stop waiting.
+        if !interrupts.hurry() {
+            let _ = cloud.await_deleted(rank).await;
+        }
     }
 }

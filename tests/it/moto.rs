@@ -21,25 +21,76 @@ pub const REGION: &str = "us-east-1";
 static CALLS: std::sync::Mutex<std::collections::BTreeSet<String>> =
     std::sync::Mutex::new(std::collections::BTreeSet::new());
 
-/// Records each operation before it is sent.
+/// The mutating calls of the current test, in order: operation and request body.
+static MUTATIONS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Every operation of the current test, in order (for the fault matrix).
+static SEQUENCE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// A fault to inject: the first `times` calls of this operation fail before they are sent.
+static FAULT: std::sync::Mutex<Option<(String, u32)>> = std::sync::Mutex::new(None);
+
+fn lock<T>(mutex: &'static std::sync::Mutex<T>) -> std::sync::MutexGuard<'static, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Makes the first `times` calls of `operation` (`service:Operation`) fail.
+pub fn inject_fault(operation: &str, times: u32) {
+    *lock(&FAULT) = Some((operation.to_owned(), times));
+}
+
+/// The mutating calls recorded since the test began.
+pub fn mutations() -> Vec<(String, String)> {
+    lock(&MUTATIONS).clone()
+}
+
+/// The operations recorded since the test began, in order.
+pub fn sequence() -> Vec<String> {
+    lock(&SEQUENCE).clone()
+}
+
+/// Whether an operation changes something (by AWS's naming of its verbs).
+pub fn is_mutating(operation: &str) -> bool {
+    let name = operation.split(':').nth(1).unwrap_or(operation);
+    const READ: [&str; 5] = ["Describe", "List", "Get", "Simulate", "Lookup"];
+    !READ.iter().any(|verb| name.starts_with(verb))
+}
+
+/// Records each operation before it is sent (and its body, when it changes something),
+/// and fails it when a fault is injected for it.
 #[derive(Debug)]
 struct Recorder;
+
+fn operation(cfg: &aws_sdk_ec2::config::ConfigBag) -> Option<String> {
+    let metadata = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()?;
+    Some(format!("{}:{}", metadata.service().to_lowercase(), metadata.name()))
+}
 
 impl aws_sdk_ec2::config::Intercept for Recorder {
     fn name(&self) -> &'static str {
         "firedrill-test-recorder"
     }
 
-    fn read_before_serialization(
+    fn read_before_transmit(
         &self,
-        _context: &aws_sdk_ec2::config::interceptors::BeforeSerializationInterceptorContextRef<'_>,
+        context: &aws_sdk_ec2::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
         _components: &aws_sdk_ec2::config::RuntimeComponents,
         cfg: &mut aws_sdk_ec2::config::ConfigBag,
     ) -> Result<(), aws_sdk_ec2::error::BoxError> {
-        if let Some(metadata) = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>() {
-            let call = format!("{}:{}", metadata.service().to_lowercase(), metadata.name());
-            CALLS.lock().unwrap_or_else(|p| p.into_inner()).insert(call);
+        let Some(call) = operation(cfg) else { return Ok(()) };
+        lock(&CALLS).insert(call.clone());
+        lock(&SEQUENCE).push(call.clone());
+        if is_mutating(&call) {
+            let request = context.request();
+            let body = request.body().bytes().map(String::from_utf8_lossy).unwrap_or_default();
+            lock(&MUTATIONS).push((call.clone(), format!("{} {body}", request.uri())));
         }
+        let mut fault = lock(&FAULT);
+        if let Some((target, times)) = fault.as_mut()
+            && *target == call && *times > 0 {
+                *times -= 1;
+                return Err(format!("injected failure of {call}").into());
+            }
         Ok(())
     }
 }
@@ -148,6 +199,9 @@ pub async fn moto() -> (MutexGuard<'static, ()>, String) {
     let guard = LOCK.lock().await;
     let url = SERVER.get_or_init(start).url.clone();
     reset(&url);
+    lock(&MUTATIONS).clear();
+    lock(&SEQUENCE).clear();
+    *lock(&FAULT) = None;
     (guard, url)
 }
 
@@ -175,24 +229,71 @@ pub fn setup_clients(url: &str) -> Clients {
     clients_with(url, false)
 }
 
+/// One service's client on moto, recorded or not, with retries off so that a test sees
+/// the first answer (firedrill's own retries are what is tested).
+macro_rules! moto_client {
+    ($service:ident, $url:expr, $record:expr) => {{
+        let credentials = aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "moto");
+        let config = $service::Config::builder()
+            .behavior_version($service::config::BehaviorVersion::latest())
+            .region($service::config::Region::new(REGION))
+            .endpoint_url($url)
+            .retry_config($service::config::retry::RetryConfig::disabled())
+            .credentials_provider(credentials);
+        let config = if $record { config.interceptor(Recorder) } else { config };
+        $service::Client::from_conf(config.build())
+    }};
+}
+
 fn clients_with(url: &str, record: bool) -> Clients {
-    let credentials = aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "moto");
-    let ec2 = aws_sdk_ec2::Config::builder()
-        .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
-        .region(aws_sdk_ec2::config::Region::new(REGION))
-        .endpoint_url(url)
-        .credentials_provider(credentials.clone());
-    let ec2 = if record { ec2.interceptor(Recorder) } else { ec2 }.build();
-    let rds = aws_sdk_rds::Config::builder()
-        .behavior_version(aws_sdk_rds::config::BehaviorVersion::latest())
-        .region(aws_sdk_rds::config::Region::new(REGION))
-        .endpoint_url(url)
-        .credentials_provider(credentials);
-    let rds = if record { rds.interceptor(Recorder) } else { rds }.build();
     Clients {
-        ec2: aws_sdk_ec2::Client::from_conf(ec2),
-        rds: aws_sdk_rds::Client::from_conf(rds),
+        ec2: moto_client!(aws_sdk_ec2, url, record),
+        rds: moto_client!(aws_sdk_rds, url, record),
+        backup: moto_client!(aws_sdk_backup, url, record),
+        ssm: moto_client!(aws_sdk_ssm, url, record),
+        iam: moto_client!(aws_sdk_iam, url, record),
+        sts: moto_client!(aws_sdk_sts, url, record),
     }
+}
+
+/// An SSM client whose calls matching `rules` are answered by the mocks (what moto
+/// lacks: DescribeInstanceInformation, real command output), the rest by moto.
+pub fn ssm_with_mocks(url: &str, rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_ssm::Client {
+    let credentials = aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "moto");
+    let mut mocks = aws_smithy_mocks::MockResponseInterceptor::new()
+        .rule_mode(aws_smithy_mocks::RuleMode::MatchAny)
+        .allow_passthrough();
+    for rule in rules {
+        mocks = mocks.with_rule(rule);
+    }
+    let config = aws_sdk_ssm::Config::builder()
+        .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+        .region(aws_sdk_ssm::config::Region::new(REGION))
+        .endpoint_url(url)
+        .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
+        .credentials_provider(credentials)
+        .interceptor(Recorder)
+        .interceptor(mocks);
+    aws_sdk_ssm::Client::from_conf(config.build())
+}
+
+/// A Backup client answered by the mocks alone (moto has no recovery points or restore
+/// jobs).
+pub fn backup_with_mocks(rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_backup::Client {
+    let credentials = aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "mock");
+    let mut mocks = aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(aws_smithy_mocks::RuleMode::MatchAny);
+    for rule in rules {
+        mocks = mocks.with_rule(rule);
+    }
+    let config = aws_sdk_backup::Config::builder()
+        .behavior_version(aws_sdk_backup::config::BehaviorVersion::latest())
+        .region(aws_sdk_backup::config::Region::new(REGION))
+        .http_client(aws_smithy_mocks::create_mock_http_client())
+        .retry_config(aws_sdk_backup::config::retry::RetryConfig::disabled())
+        .credentials_provider(credentials)
+        .interceptor(Recorder)
+        .interceptor(mocks);
+    aws_sdk_backup::Client::from_conf(config.build())
 }
 
 pub fn cloud(url: &str) -> AwsCloud {

@@ -1,19 +1,21 @@
-//! EC2 restores: an EBS snapshot (the newest completed one of a volume, or a named one)
-//! becomes a volume in the isolated VPC's first zone; an AMI becomes an instance in a
-//! private subnet (no public IP, IMDSv2 only). Both tagged at creation, the instance
-//! started with the restore's token as ClientToken so a retry cannot start a second one.
+//! EC2 restores and the runner: an EBS snapshot (the newest completed one of a volume, or
+//! a named one) becomes a volume in the isolated VPC's first zone, attached to the
+//! runner before its first check; an AMI, and the runner, become instances in a private
+//! subnet (no public IP, IMDSv2 only). All tagged at creation, instances started with
+//! the token as ClientToken so a retry cannot start a second one.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
-    Filter, HttpTokensState, InstanceMetadataOptionsRequest, InstanceType, ResourceType as Ec2Type, TagSpecification,
+    Filter, HttpTokensState, IamInstanceProfileSpecification, InstanceMetadataOptionsRequest, InstanceType,
+    ResourceType as Ec2Type, TagSpecification,
 };
 use jiff::Timestamp;
 
 use super::AwsCloud;
 use super::errors::classify;
 use crate::cloud::{CloudError, Environment, RecoveryPoint, ResourceRef, ResourceType, RestoreStatus, Tags};
-use crate::scenario::{AmiSource, EbsSnapshotSource, Overrides, ResourceKind};
+use crate::scenario::{AmiSource, EbsSnapshotSource, LaunchedRunner, Overrides, ResourceKind};
 
 fn ec2_time(value: Option<&aws_sdk_ec2::primitives::DateTime>) -> Option<Timestamp> {
     let value = value?;
@@ -37,6 +39,12 @@ fn filter(name: &str, value: &str) -> Filter {
 
 /// The instance type of a launched copy when the scenario names none.
 const DEFAULT_INSTANCE_TYPE: &str = "t3.micro";
+
+/// Where restored volumes are mounted (read-only) on the runner.
+pub const MOUNT_ROOT: &str = "/mnt/firedrill";
+
+/// The devices restored volumes are attached at, in order.
+const DEVICES: &str = "fghijklmnop";
 
 impl AwsCloud {
     /// The snapshot a source names: `latest` is the newest completed one of its volume.
@@ -145,38 +153,150 @@ impl AwsCloud {
         overrides: &Overrides,
         tags: &Tags,
     ) -> Result<ResourceRef, CloudError> {
+        let instance_type = overrides.instance_type.as_deref().unwrap_or(DEFAULT_INSTANCE_TYPE);
+        let profile = environment.instance_profile.as_deref();
+        self.launch(environment, image, instance_type, profile, token, tags)
+            .await
+    }
+
+    /// The runner: a small instance from the scenario's image (an SSM public parameter
+    /// resolved first) with the run's SSM-only profile, or the scenario's own.
+    pub async fn launch_runner(
+        &self,
+        environment: &Environment,
+        runner: &LaunchedRunner,
+        token: &str,
+        tags: &Tags,
+    ) -> Result<ResourceRef, CloudError> {
+        let image = self.resolve_image(&runner.ami).await?;
+        let profile = runner
+            .instance_profile
+            .as_deref()
+            .or(environment.instance_profile.as_deref());
+        self.launch(environment, &image, &runner.instance_type, profile, token, tags)
+            .await
+    }
+
+    /// RunInstances into the first private subnet: no public IP, IMDSv2 only, tagged at
+    /// creation (instance and its volumes), the token as ClientToken so that a retry
+    /// cannot start a second instance. A profile just made may not be usable for some
+    /// seconds (IAM is eventually consistent): that answer is retried for two minutes.
+    async fn launch(
+        &self,
+        environment: &Environment,
+        image: &str,
+        instance_type: &str,
+        profile: Option<&str>,
+        token: &str,
+        tags: &Tags,
+    ) -> Result<ResourceRef, CloudError> {
         let subnet = environment
             .subnet_ids
             .first()
             .ok_or(CloudError::Failed("no subnet".into()))?;
-        let instance_type = overrides.instance_type.as_deref().unwrap_or(DEFAULT_INSTANCE_TYPE);
-        let launched = self
-            .clients
-            .ec2
-            .run_instances()
-            .image_id(image)
-            .instance_type(InstanceType::from(instance_type))
-            .min_count(1)
-            .max_count(1)
-            .subnet_id(subnet)
-            .security_group_ids(&environment.security_group_id)
-            .client_token(token)
-            .metadata_options(
-                InstanceMetadataOptionsRequest::builder()
-                    .http_tokens(HttpTokensState::Required)
-                    .build(),
-            )
-            .tag_specifications(spec(Ec2Type::Instance, tags))
-            .tag_specifications(spec(Ec2Type::Volume, tags))
-            .send()
-            .await
-            .map_err(|e| classify("ec2:RunInstances", &e))?;
-        let id = launched
-            .instances()
-            .first()
-            .and_then(|i| i.instance_id())
-            .ok_or_else(|| CloudError::Failed("RunInstances returned no instance".into()))?;
-        Ok(ResourceRef::new(ResourceType::Instance, id))
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let launched = self
+                .clients
+                .ec2
+                .run_instances()
+                .image_id(image)
+                .instance_type(InstanceType::from(instance_type))
+                .min_count(1)
+                .max_count(1)
+                .subnet_id(subnet)
+                .security_group_ids(&environment.security_group_id)
+                .client_token(token)
+                .set_iam_instance_profile(
+                    profile.map(|name| IamInstanceProfileSpecification::builder().name(name).build()),
+                )
+                .metadata_options(
+                    InstanceMetadataOptionsRequest::builder()
+                        .http_tokens(HttpTokensState::Required)
+                        .build(),
+                )
+                .tag_specifications(spec(Ec2Type::Instance, tags))
+                .tag_specifications(spec(Ec2Type::Volume, tags))
+                .send()
+                .await
+                .map_err(|e| classify("ec2:RunInstances", &e));
+            match launched {
+                Ok(launched) => {
+                    let id = launched
+                        .instances()
+                        .first()
+                        .and_then(|i| i.instance_id())
+                        .ok_or_else(|| CloudError::Failed("RunInstances returned no instance".into()))?;
+                    return Ok(ResourceRef::new(ResourceType::Instance, id));
+                }
+                Err(CloudError::Failed(message))
+                    if message.contains("instance profile") && tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(self.waits.poll.max(std::time::Duration::from_millis(100))).await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Attaches the restored volumes not yet attached to the runner, each at the device
+    /// it was given, and waits until each is in use; returns every attached volume with
+    /// its device, for the command that mounts them.
+    pub async fn attach_volumes(&self, instance: &str) -> Result<Vec<(String, String)>, CloudError> {
+        let pending: Vec<(String, String)> = self
+            .attached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(volume, device)| (volume.clone(), device.clone()))
+            .collect();
+        for (volume, device) in &pending {
+            let described = self
+                .clients
+                .ec2
+                .describe_volumes()
+                .volume_ids(volume)
+                .send()
+                .await
+                .map_err(|e| classify("ec2:DescribeVolumes", &e))?;
+            let attached_here = described
+                .volumes()
+                .iter()
+                .flat_map(|v| v.attachments())
+                .any(|a| a.instance_id() == Some(instance));
+            if attached_here {
+                continue;
+            }
+            self.clients
+                .ec2
+                .attach_volume()
+                .volume_id(volume)
+                .instance_id(instance)
+                .device(device)
+                .send()
+                .await
+                .map_err(|e| classify("ec2:AttachVolume", &e))?;
+            loop {
+                let described = self
+                    .clients
+                    .ec2
+                    .describe_volumes()
+                    .volume_ids(volume)
+                    .send()
+                    .await
+                    .map_err(|e| classify("ec2:DescribeVolumes", &e))?;
+                let state = described
+                    .volumes()
+                    .first()
+                    .and_then(|v| v.state())
+                    .map(|s| s.as_str().to_owned());
+                if state.as_deref() == Some("in-use") {
+                    break;
+                }
+                tokio::time::sleep(self.waits.poll).await;
+            }
+        }
+        Ok(pending)
     }
 
     /// The state of many volumes and instances, one describe each per poll.
@@ -198,12 +318,16 @@ impl AwsCloud {
             for volume in found.volumes() {
                 let Some(id) = volume.volume_id() else { continue };
                 let status = match volume.state().map(|s| s.as_str()).unwrap_or("") {
-                    "available" | "in-use" => ready(
-                        ResourceType::Volume,
-                        id,
-                        now,
-                        &[("volume_id", id), ("device", "/dev/xvdf")],
-                    ),
+                    "available" | "in-use" => {
+                        let device = self.device_for(id);
+                        let mount_path = format!("{MOUNT_ROOT}/{id}");
+                        ready(
+                            ResourceType::Volume,
+                            id,
+                            now,
+                            &[("volume_id", id), ("device", &device), ("mount_path", &mount_path)],
+                        )
+                    }
                     "error" => RestoreStatus::Failed {
                         message: format!("volume {id} is in error"),
                     },
@@ -247,6 +371,21 @@ impl AwsCloud {
     }
 }
 
+impl AwsCloud {
+    /// The device a restored volume is (to be) attached at, given once, in order.
+    fn device_for(&self, volume: &str) -> String {
+        let mut attached = self.attached.lock().unwrap_or_else(|p| p.into_inner());
+        let next = attached.len();
+        attached
+            .entry(volume.to_owned())
+            .or_insert_with(|| {
+                let letter = DEVICES.chars().nth(next % DEVICES.len()).unwrap_or('f');
+                format!("/dev/sd{letter}")
+            })
+            .clone()
+    }
+}
+
 fn ready(kind: ResourceType, id: &str, now: Timestamp, outputs: &[(&str, &str)]) -> RestoreStatus {
     let mut map: BTreeMap<String, String> = outputs
         .iter()
@@ -257,5 +396,6 @@ fn ready(kind: ResourceType, id: &str, now: Timestamp, outputs: &[(&str, &str)])
         resource: ResourceRef::new(kind, id),
         completed_at: now,
         outputs: map,
+        also_created: Vec::new(),
     }
 }

@@ -28,7 +28,7 @@ pub fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(what: &str, error: &E
         CloudError::Throttled(text)
     } else if code.contains("AccessDenied") || code == "UnauthorizedOperation" || code == "AuthFailure" {
         CloudError::AccessDenied(text)
-    } else if code.contains("NotFound") {
+    } else if code.contains("NotFound") || code == "NoSuchEntity" || code == "InvalidVolume.NotFound" {
         CloudError::NotFound(text)
     } else {
         CloudError::Failed(text)

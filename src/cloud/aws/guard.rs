@@ -39,9 +39,10 @@ fn ec2_kind(resource_type: &str) -> Option<ResourceType> {
 
 impl AwsCloud {
     /// Every live resource carrying the tag `key` (with `value`, when given), with all its
-    /// tags: EC2's DescribeTags and RDS's subnet groups (which the tagging API does not
-    /// list), each confirmed by its own describe (terminated instances and deleted
-    /// endpoints stay listed by tag for a while).
+    /// tags: EC2's DescribeTags, RDS instances and clusters by their tag lists, firedrill's
+    /// DB subnet groups and IAM instance profiles (which the tagging API does not list),
+    /// each confirmed by its own describe (terminated instances and deleted endpoints stay
+    /// listed by tag for a while).
     pub async fn tagged(&self, key: &str, value: Option<&str>) -> Result<Vec<(ResourceRef, Tags)>, CloudError> {
         let mut candidates = Vec::new();
         let mut pages = self
@@ -71,9 +72,34 @@ impl AwsCloud {
             .await;
         for group in groups {
             let group = group.map_err(|e| classify("rds:DescribeDBSubnetGroups", &e))?;
-            if let Some(name) = group.db_subnet_group_name() {
+            // firedrill names its groups after the run id; others need no tag lookup.
+            if let Some(name) = group.db_subnet_group_name().filter(|n| n.starts_with("fd-")) {
                 candidates.push(ResourceRef::new(ResourceType::DbSubnetGroup, name));
             }
+        }
+        let carries = |tags: &[aws_sdk_rds::types::Tag]| {
+            tags.iter()
+                .any(|t| t.key() == Some(key) && value.is_none_or(|v| t.value() == Some(v)))
+        };
+        let mut instances = self.clients.rds.describe_db_instances().into_paginator().items().send();
+        while let Some(instance) = instances.next().await {
+            let instance = instance.map_err(|e| classify("rds:DescribeDBInstances", &e))?;
+            if let Some(id) = instance
+                .db_instance_identifier()
+                .filter(|_| carries(instance.tag_list()))
+            {
+                candidates.push(ResourceRef::new(ResourceType::DbInstance, id));
+            }
+        }
+        let mut clusters = self.clients.rds.describe_db_clusters().into_paginator().items().send();
+        while let Some(cluster) = clusters.next().await {
+            let cluster = cluster.map_err(|e| classify("rds:DescribeDBClusters", &e))?;
+            if let Some(id) = cluster.db_cluster_identifier().filter(|_| carries(cluster.tag_list())) {
+                candidates.push(ResourceRef::new(ResourceType::DbCluster, id));
+            }
+        }
+        for name in self.runner_profiles().await? {
+            candidates.push(ResourceRef::new(ResourceType::InstanceProfile, name));
         }
         candidates.sort();
         candidates.dedup();
@@ -141,26 +167,10 @@ impl AwsCloud {
                 Ok(found.and_then(|f| f.volumes().first().map(|v| from_ec2(v.tags()))))
             }
             ResourceType::DbSubnetGroup => self.subnet_group_tags(id).await,
-            ResourceType::DbInstance => {
-                let found = self
-                    .clients
-                    .rds
-                    .describe_db_instances()
-                    .db_instance_identifier(id)
-                    .send()
-                    .await;
-                let found = gone_or(found.map_err(|e| classify("rds:DescribeDBInstances", &e)))?;
-                Ok(found.and_then(|f| {
-                    f.db_instances().first().map(|i| {
-                        i.tag_list()
-                            .iter()
-                            .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
-                            .collect()
-                    })
-                }))
-            }
-            other => Err(CloudError::Failed(format!(
-                "the AWS cloud cannot read the tags of a {other:?} yet (issue 5 in progress)"
+            ResourceType::DbInstance | ResourceType::DbCluster => self.db_tags(resource).await,
+            ResourceType::InstanceProfile => self.identity_tags(id).await,
+            ResourceType::RestoreJob | ResourceType::RecoveryPoint => Err(CloudError::Failed(format!(
+                "{resource} carries no tags firedrill reads (it is never deleted)"
             ))),
         }
     }
@@ -220,13 +230,15 @@ impl AwsCloud {
                 .await
                 .map(drop)
                 .map_err(|e| classify("ec2:DeleteSecurityGroup", &e)),
-            ResourceType::VpcEndpoint => ec2
-                .delete_vpc_endpoints()
-                .vpc_endpoint_ids(id)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| classify("ec2:DeleteVpcEndpoints", &e)),
+            ResourceType::VpcEndpoint => {
+                self.remember_interfaces(id).await?;
+                ec2.delete_vpc_endpoints()
+                    .vpc_endpoint_ids(id)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| classify("ec2:DeleteVpcEndpoints", &e))
+            }
             ResourceType::Instance => ec2
                 .terminate_instances()
                 .instance_ids(id)
@@ -262,9 +274,231 @@ impl AwsCloud {
                 .await
                 .map(drop)
                 .map_err(|e| classify("rds:DeleteDBSubnetGroup", &e)),
-            other => Err(CloudError::Failed(format!(
-                "the AWS cloud cannot delete a {other:?} yet (issue 5 in progress)"
-            ))),
+            ResourceType::DbCluster => self
+                .clients
+                .rds
+                .delete_db_cluster()
+                .db_cluster_identifier(id)
+                .skip_final_snapshot(true)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| classify("rds:DeleteDBCluster", &e)),
+            ResourceType::InstanceProfile => self.delete_runner_identity(id, run_id).await,
+            ResourceType::RestoreJob | ResourceType::RecoveryPoint => {
+                Err(CloudError::Refused(format!("{resource} is not firedrill's to delete")))
+            }
         }
+    }
+
+    /// The AWS-managed network interfaces of an endpoint, remembered before it is
+    /// deleted: they are awaited, never deleted, before its subnets and group go.
+    async fn remember_interfaces(&self, endpoint: &str) -> Result<(), CloudError> {
+        let found = self
+            .clients
+            .ec2
+            .describe_vpc_endpoints()
+            .vpc_endpoint_ids(endpoint)
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeVpcEndpoints", &e))?;
+        let interfaces: Vec<String> = found
+            .vpc_endpoints()
+            .iter()
+            .flat_map(|e| e.network_interface_ids().iter().cloned())
+            .collect();
+        self.managed_interfaces
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(endpoint.to_owned(), interfaces);
+        Ok(())
+    }
+
+    /// Waits until each resource (deleted just before) is gone, and the managed network
+    /// interfaces of deleted endpoints with them, for at most `waits.deletion`; what is
+    /// still there then is left to the next rank's retries and the final look by tag.
+    pub async fn await_gone(&self, resources: &[ResourceRef]) -> Result<(), CloudError> {
+        let deadline = tokio::time::Instant::now() + self.waits.deletion;
+        let mut interfaces: Vec<String> = {
+            let mut remembered = self.managed_interfaces.lock().unwrap_or_else(|p| p.into_inner());
+            resources
+                .iter()
+                .filter(|r| r.kind == ResourceType::VpcEndpoint)
+                .filter_map(|r| remembered.remove(&r.id))
+                .flatten()
+                .collect()
+        };
+        let mut waiting: Vec<&ResourceRef> = resources.iter().collect();
+        loop {
+            let mut still = Vec::new();
+            for resource in waiting {
+                if self.still_there(resource).await? {
+                    still.push(resource);
+                }
+            }
+            waiting = still;
+            if !interfaces.is_empty() {
+                interfaces = self.existing_interfaces(&interfaces).await?;
+            }
+            if (waiting.is_empty() && interfaces.is_empty()) || tokio::time::Instant::now() >= deadline {
+                return Ok(());
+            }
+            tokio::time::sleep(self.waits.poll).await;
+        }
+    }
+
+    /// Whether a deleted resource still holds what comes after it: a DB instance or
+    /// cluster still listed (`deleting` holds its subnet group), an instance
+    /// `shutting-down` (its network interface holds the subnet), anything else still read.
+    async fn still_there(&self, resource: &ResourceRef) -> Result<bool, CloudError> {
+        let id = resource.id.as_str();
+        match resource.kind {
+            ResourceType::DbInstance => {
+                let found = self
+                    .clients
+                    .rds
+                    .describe_db_instances()
+                    .db_instance_identifier(id)
+                    .send()
+                    .await;
+                Ok(gone_or(found.map_err(|e| classify("rds:DescribeDBInstances", &e)))?
+                    .is_some_and(|f| !f.db_instances().is_empty()))
+            }
+            ResourceType::DbCluster => {
+                let found = self
+                    .clients
+                    .rds
+                    .describe_db_clusters()
+                    .db_cluster_identifier(id)
+                    .send()
+                    .await;
+                Ok(gone_or(found.map_err(|e| classify("rds:DescribeDBClusters", &e)))?
+                    .is_some_and(|f| !f.db_clusters().is_empty()))
+            }
+            ResourceType::Instance => {
+                let found = self.clients.ec2.describe_instances().instance_ids(id).send().await;
+                Ok(
+                    gone_or(found.map_err(|e| classify("ec2:DescribeInstances", &e)))?.is_some_and(|f| {
+                        f.reservations().iter().flat_map(|r| r.instances()).any(|i| {
+                            let state = i.state().and_then(|s| s.name()).map(|n| n.as_str()).unwrap_or("");
+                            state != "terminated"
+                        })
+                    }),
+                )
+            }
+            _ => Ok(self.tags_of(resource).await?.is_some()),
+        }
+    }
+
+    async fn existing_interfaces(&self, ids: &[String]) -> Result<Vec<String>, CloudError> {
+        let filter = aws_sdk_ec2::types::Filter::builder()
+            .name("network-interface-id")
+            .set_values(Some(ids.to_vec()))
+            .build();
+        let found = self
+            .clients
+            .ec2
+            .describe_network_interfaces()
+            .filters(filter)
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeNetworkInterfaces", &e))?;
+        Ok(found
+            .network_interfaces()
+            .iter()
+            .filter_map(|i| i.network_interface_id().map(str::to_owned))
+            .collect())
+    }
+
+    /// Adds tags to a resource (what an AWS Backup job created, `firedrill:keep-until`),
+    /// never changing its run id (`may_tag`).
+    pub async fn add_tags(&self, resource: &ResourceRef, tags: &Tags) -> Result<(), CloudError> {
+        let existing = self
+            .tags_of(resource)
+            .await?
+            .ok_or_else(|| CloudError::NotFound(resource.to_string()))?;
+        crate::cloud::may_tag(&existing, tags)?;
+        let id = resource.id.as_str();
+        match resource.kind {
+            ResourceType::DbInstance | ResourceType::DbCluster | ResourceType::DbSubnetGroup => {
+                let arn = self.rds_arn(resource).await?;
+                self.clients
+                    .rds
+                    .add_tags_to_resource()
+                    .resource_name(arn)
+                    .set_tags(Some(super::network::rds_tags(tags)))
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| classify("rds:AddTagsToResource", &e))
+            }
+            ResourceType::InstanceProfile => {
+                let tags: Vec<aws_sdk_iam::types::Tag> = tags
+                    .iter()
+                    .filter_map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().ok())
+                    .collect();
+                self.clients
+                    .iam
+                    .tag_instance_profile()
+                    .instance_profile_name(id)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| classify("iam:TagInstanceProfile", &e))
+            }
+            ResourceType::RestoreJob | ResourceType::RecoveryPoint => {
+                Err(CloudError::Refused(format!("{resource} is not firedrill's to tag")))
+            }
+            _ => self
+                .clients
+                .ec2
+                .create_tags()
+                .resources(id)
+                .set_tags(Some(
+                    tags.iter()
+                        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                        .collect(),
+                ))
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| classify("ec2:CreateTags", &e)),
+        }
+    }
+
+    async fn rds_arn(&self, resource: &ResourceRef) -> Result<String, CloudError> {
+        let rds = &self.clients.rds;
+        let id = resource.id.as_str();
+        let arn = match resource.kind {
+            ResourceType::DbCluster => rds
+                .describe_db_clusters()
+                .db_cluster_identifier(id)
+                .send()
+                .await
+                .map_err(|e| classify("rds:DescribeDBClusters", &e))?
+                .db_clusters()
+                .first()
+                .and_then(|c| c.db_cluster_arn().map(str::to_owned)),
+            ResourceType::DbSubnetGroup => rds
+                .describe_db_subnet_groups()
+                .db_subnet_group_name(id)
+                .send()
+                .await
+                .map_err(|e| classify("rds:DescribeDBSubnetGroups", &e))?
+                .db_subnet_groups()
+                .first()
+                .and_then(|g| g.db_subnet_group_arn().map(str::to_owned)),
+            _ => rds
+                .describe_db_instances()
+                .db_instance_identifier(id)
+                .send()
+                .await
+                .map_err(|e| classify("rds:DescribeDBInstances", &e))?
+                .db_instances()
+                .first()
+                .and_then(|i| i.db_instance_arn().map(str::to_owned)),
+        };
+        arn.ok_or_else(|| CloudError::NotFound(resource.to_string()))
     }
 }

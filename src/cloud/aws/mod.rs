@@ -1,61 +1,130 @@
 //! The AWS cloud: `Cloud` on the real SDK clients, one file per concern. Credentials,
 //! region, profile and endpoint come from the standard chain (aws-config), so
-//! `AWS_PROFILE`, `AWS_REGION`, SSO, instance roles and `AWS_ENDPOINT_URL` work as users
-//! expect; tests inject clients per service (moto's server, or aws-smithy-mocks).
-//!
-//! Built so far (issue 5, in progress): the isolated environment (creation tagged at
-//! creation, verification, deletion) and the tag guard for EC2 and RDS subnet groups.
-//! Restores, the runner and checks are not built yet, so `firedrill run` still refuses
-//! `cloud: aws` scenarios.
+//! `AWS_PROFILE`, `AWS_REGION`, SSO, instance roles, assume-role and `AWS_ENDPOINT_URL`
+//! work as users expect; tests inject clients per service (moto's server, or
+//! aws-smithy-mocks where moto lacks an API).
 
+mod backup;
+mod cloud;
 mod ec2;
 mod errors;
 mod guard;
+mod iam;
 mod network;
+mod preflight;
 mod rds;
+mod ssm;
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 
+pub use backup::{restore_metadata, restore_role_arn};
 pub use errors::classify;
 pub use network::subnet_cidrs;
+pub use preflight::PreflightReport;
 pub use rds::db_identifier;
+pub use ssm::{command_script, output_truncated};
 
 /// The service clients a drill uses, injectable one by one.
 #[derive(Clone, Debug)]
 pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub rds: aws_sdk_rds::Client,
+    pub backup: aws_sdk_backup::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub sts: aws_sdk_sts::Client,
+}
+
+impl Clients {
+    /// Every client from one configuration.
+    pub fn from_config(config: &aws_config::SdkConfig) -> Self {
+        Self {
+            ec2: aws_sdk_ec2::Client::new(config),
+            rds: aws_sdk_rds::Client::new(config),
+            backup: aws_sdk_backup::Client::new(config),
+            ssm: aws_sdk_ssm::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
+        }
+    }
+}
+
+/// How long the AWS cloud waits, and how often it looks: owned by the caller, so that
+/// tests against moto need not wait as long as real AWS takes.
+#[derive(Clone, Debug)]
+pub struct Waits {
+    /// Between two looks at something that is changing (a command, a deletion).
+    pub poll: Duration,
+    /// How long a deletion may take to finish before teardown moves on (DB instances
+    /// and clusters take minutes).
+    pub deletion: Duration,
+}
+
+impl Default for Waits {
+    fn default() -> Self {
+        Self {
+            poll: Duration::from_secs(2),
+            deletion: Duration::from_secs(30 * 60),
+        }
+    }
 }
 
 /// An AWS account in one region.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct AwsCloud {
     clients: Clients,
     region: String,
+    waits: Waits,
+    /// The AWS-managed network interfaces of endpoints being deleted, by endpoint id:
+    /// awaited (never deleted) before the subnets and the security group go.
+    managed_interfaces: Mutex<BTreeMap<String, Vec<String>>>,
+    /// The run tags of each AWS Backup job started here: what it creates is tagged with
+    /// them when it completes.
+    job_tags: Mutex<BTreeMap<String, crate::cloud::Tags>>,
+    /// The account the clients act in, once asked.
+    account: Mutex<Option<String>>,
+    /// Restored volumes attached to the runner so far, by volume id, with their device.
+    attached: Mutex<BTreeMap<String, String>>,
 }
 
 impl AwsCloud {
     /// Clients from the standard configuration chain, for `region` (else the chain's),
-    /// with adaptive retries for throttling (never the SDK waiters).
-    pub async fn from_env(region: Option<&str>, profile: Option<&str>) -> Result<Self, String> {
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).retry_config(aws_config::retry::RetryConfig::adaptive());
-        if let Some(region) = region {
-            loader = loader.region(aws_config::Region::new(region.to_owned()));
-        }
-        if let Some(profile) = profile {
-            loader = loader.profile_name(profile);
-        }
-        let config = loader.load().await;
+    /// with adaptive retries for throttling (never the SDK waiters), optionally through
+    /// an assumed role (cross-account drills).
+    pub async fn from_env(
+        region: Option<&str>,
+        profile: Option<&str>,
+        assume_role: Option<&str>,
+    ) -> Result<Self, String> {
+        let loader = || {
+            let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                .retry_config(aws_config::retry::RetryConfig::adaptive());
+            if let Some(region) = region {
+                loader = loader.region(aws_config::Region::new(region.to_owned()));
+            }
+            if let Some(profile) = profile {
+                loader = loader.profile_name(profile);
+            }
+            loader
+        };
+        let mut config = loader().load().await;
         let region = config
             .region()
             .map(|r| r.as_ref().to_owned())
             .ok_or("no AWS region: set it in the scenario, with --region, or AWS_REGION")?;
-        let clients = Clients {
-            ec2: aws_sdk_ec2::Client::new(&config),
-            rds: aws_sdk_rds::Client::new(&config),
-        };
-        Ok(Self { clients, region })
+        if let Some(role) = assume_role {
+            let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+                .session_name("firedrill")
+                .configure(&config)
+                .build()
+                .await;
+            config = loader().credentials_provider(provider).load().await;
+        }
+        Ok(Self::from_clients(Clients::from_config(&config), &region))
     }
 
     /// An account on given clients (tests: moto, mocks).
@@ -63,10 +132,32 @@ impl AwsCloud {
         Self {
             clients,
             region: region.to_owned(),
+            waits: Waits::default(),
+            managed_interfaces: Mutex::new(BTreeMap::new()),
+            job_tags: Mutex::new(BTreeMap::new()),
+            account: Mutex::new(None),
+            attached: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// The same account, waiting and looking as `waits` says.
+    pub fn with_waits(mut self, waits: Waits) -> Self {
+        self.waits = waits;
+        self
     }
 
     pub fn region(&self) -> &str {
         &self.region
     }
+}
+
+/// An SDK timestamp as a jiff one.
+fn timestamp(value: Option<&aws_sdk_ec2::primitives::DateTime>) -> Option<jiff::Timestamp> {
+    let value = value?;
+    jiff::Timestamp::new(value.secs(), value.subsec_nanos() as i32).ok()
+}
+
+/// A jiff timestamp as an SDK one.
+fn sdk_time(value: jiff::Timestamp) -> aws_sdk_ec2::primitives::DateTime {
+    aws_sdk_ec2::primitives::DateTime::from_secs_and_nanos(value.as_second(), value.subsec_nanosecond().max(0) as u32)
 }

@@ -183,6 +183,7 @@ impl AwsCloud {
             subnet_ids,
             security_group_id: group_id,
             db_subnet_group: subnet_group,
+            instance_profile: None,
             resources,
         })
     }
@@ -405,7 +406,25 @@ impl AwsCloud {
                 ));
             }
         }
+        violations.extend(self.public_databases(&environment.db_subnet_group).await?);
         Ok(IsolationReport { violations })
+    }
+
+    /// DB instances in the environment's subnet group that are publicly accessible.
+    async fn public_databases(&self, subnet_group: &str) -> Result<Vec<String>, CloudError> {
+        let mut pages = self.clients.rds.describe_db_instances().into_paginator().items().send();
+        let mut violations = Vec::new();
+        while let Some(instance) = pages.next().await {
+            let instance = instance.map_err(|e| classify("rds:DescribeDBInstances", &e))?;
+            let inside = instance.db_subnet_group().and_then(|g| g.db_subnet_group_name()) == Some(subnet_group);
+            if inside && instance.publicly_accessible() == Some(true) {
+                violations.push(format!(
+                    "DB instance {} is publicly accessible",
+                    instance.db_instance_identifier().unwrap_or("?")
+                ));
+            }
+        }
+        Ok(violations)
     }
 }
 

@@ -1,18 +1,27 @@
-//! RDS restores: the newest available snapshot of an instance (or a named one),
-//! RestoreDBInstanceFromDBSnapshot into the isolated subnet group (never publicly
-//! accessible, no deletion protection, tagged at creation), observed for many instances
-//! with one filtered DescribeDBInstances, and deleted without a final snapshot.
+//! RDS and Aurora restores: the newest available snapshot (or a named one), or a point in
+//! time (the latest restorable time, or a given one), restored into the isolated subnet
+//! group (never publicly accessible, no deletion protection, tagged at creation, named
+//! from the restore's token); an Aurora cluster gets the one instance it needs. Many
+//! instances and clusters are observed with one filtered describe each per 100, and the
+//! completion time comes from RDS's own events.
 
 use std::collections::BTreeMap;
 
-use aws_sdk_rds::types::Filter;
+use aws_sdk_rds::types::{Filter, SourceType};
 use jiff::Timestamp;
 
-use super::AwsCloud;
 use super::errors::classify;
 use super::network::rds_tags;
+use super::{AwsCloud, sdk_time, timestamp};
 use crate::cloud::{CloudError, Environment, RecoveryPoint, ResourceRef, ResourceType, RestoreStatus, Tags};
-use crate::scenario::{Overrides, RdsSnapshotSource, ResourceKind};
+use crate::scenario::{
+    AuroraClusterSnapshotSource, AuroraPointInTimeSource, Overrides, RdsPointInTimeSource, RdsSnapshotSource,
+    ResourceKind,
+};
+
+/// The instance class of the one instance added to a restored Aurora cluster when the
+/// scenario names none: the smallest class both Aurora engines take.
+const DEFAULT_AURORA_CLASS: &str = "db.t4g.medium";
 
 /// A DB instance identifier from a restore's idempotency token: lower case, letters,
 /// digits and single hyphens, starting with a letter, at most 63 characters. The same
@@ -32,9 +41,34 @@ pub fn db_identifier(token: &str) -> String {
     name.trim_end_matches('-').to_owned()
 }
 
-fn time(value: Option<&aws_sdk_rds::primitives::DateTime>) -> Option<Timestamp> {
-    let value = value?;
-    Timestamp::new(value.secs(), value.subsec_nanos() as i32).ok()
+/// The identifier of the instance firedrill adds to a restored Aurora cluster.
+pub fn cluster_instance_identifier(cluster: &str) -> String {
+    let mut name = cluster.to_owned();
+    name.truncate(61);
+    format!("{}-1", name.trim_end_matches('-'))
+}
+
+/// A point-in-time source's time: `latest` is the latest restorable time; a given time
+/// must not be later than it.
+fn restore_time(asked: &str, latest: Timestamp, source: &str) -> Result<Timestamp, CloudError> {
+    if asked == "latest" {
+        return Ok(latest);
+    }
+    let time: Timestamp = asked
+        .parse()
+        .map_err(|e| CloudError::Failed(format!("`{asked}` is not an RFC 3339 time: {e}")))?;
+    if time > latest {
+        return Err(CloudError::Failed(format!(
+            "{source} can be restored up to {latest} only; {time} is later"
+        )));
+    }
+    Ok(time)
+}
+
+fn rds_tag_map(tags: &[aws_sdk_rds::types::Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
+        .collect()
 }
 
 impl AwsCloud {
@@ -55,7 +89,7 @@ impl AwsCloud {
             .db_snapshots()
             .iter()
             .filter(|s| s.status() == Some("available"))
-            .filter_map(|s| Some((time(s.snapshot_create_time())?, s.db_snapshot_identifier()?)))
+            .filter_map(|s| Some((timestamp(s.snapshot_create_time())?, s.db_snapshot_identifier()?)))
             .max_by_key(|(created, _)| *created);
         let (data_time, id) = newest.ok_or_else(|| {
             CloudError::NotFound(format!(
@@ -71,7 +105,108 @@ impl AwsCloud {
         })
     }
 
-    /// Starts the restore into the isolated environment; returns the new instance.
+    /// The time an instance is restored to, checked against its latest restorable time.
+    pub async fn find_rds_point_in_time(&self, source: &RdsPointInTimeSource) -> Result<RecoveryPoint, CloudError> {
+        let found = self
+            .clients
+            .rds
+            .describe_db_instances()
+            .db_instance_identifier(&source.instance)
+            .send()
+            .await
+            .map_err(|e| classify("rds:DescribeDBInstances", &e))?;
+        let instance = found
+            .db_instances()
+            .first()
+            .ok_or_else(|| CloudError::NotFound(format!("no DB instance {}", source.instance)))?;
+        let latest = timestamp(instance.latest_restorable_time()).ok_or_else(|| {
+            CloudError::Failed(format!(
+                "DB instance {} has no latest restorable time (are automated backups on?)",
+                source.instance
+            ))
+        })?;
+        Ok(RecoveryPoint {
+            id: instance.db_instance_arn().unwrap_or(&source.instance).to_owned(),
+            data_time: restore_time(&source.time, latest, &source.instance)?,
+            kind: ResourceKind::RdsInstance,
+            point_in_time: true,
+        })
+    }
+
+    /// The cluster snapshot a source names: `latest` is the newest available one.
+    pub async fn find_aurora_snapshot(
+        &self,
+        source: &AuroraClusterSnapshotSource,
+    ) -> Result<RecoveryPoint, CloudError> {
+        let mut request = self.clients.rds.describe_db_cluster_snapshots();
+        request = if source.snapshot == "latest" {
+            request.db_cluster_identifier(source.cluster.as_deref().unwrap_or_default())
+        } else {
+            request.db_cluster_snapshot_identifier(&source.snapshot)
+        };
+        let found = request
+            .send()
+            .await
+            .map_err(|e| classify("rds:DescribeDBClusterSnapshots", &e))?;
+        let newest = found
+            .db_cluster_snapshots()
+            .iter()
+            .filter(|s| s.status() == Some("available"))
+            .filter_map(|s| {
+                Some((
+                    timestamp(s.snapshot_create_time())?,
+                    s.db_cluster_snapshot_identifier()?,
+                ))
+            })
+            .max_by_key(|(created, _)| *created);
+        let (data_time, id) = newest.ok_or_else(|| {
+            CloudError::NotFound(format!(
+                "no available Aurora cluster snapshot for {}",
+                source.cluster.as_deref().unwrap_or(&source.snapshot)
+            ))
+        })?;
+        Ok(RecoveryPoint {
+            id: id.to_owned(),
+            data_time,
+            kind: ResourceKind::AuroraCluster,
+            point_in_time: false,
+        })
+    }
+
+    /// The time a cluster is restored to, checked against its latest restorable time.
+    pub async fn find_aurora_point_in_time(
+        &self,
+        source: &AuroraPointInTimeSource,
+    ) -> Result<RecoveryPoint, CloudError> {
+        let cluster = self.describe_cluster(&source.cluster).await?;
+        let latest = timestamp(cluster.latest_restorable_time()).ok_or_else(|| {
+            CloudError::Failed(format!("DB cluster {} has no latest restorable time", source.cluster))
+        })?;
+        Ok(RecoveryPoint {
+            id: cluster.db_cluster_arn().unwrap_or(&source.cluster).to_owned(),
+            data_time: restore_time(&source.time, latest, &source.cluster)?,
+            kind: ResourceKind::AuroraCluster,
+            point_in_time: true,
+        })
+    }
+
+    async fn describe_cluster(&self, id: &str) -> Result<aws_sdk_rds::types::DbCluster, CloudError> {
+        let found = self
+            .clients
+            .rds
+            .describe_db_clusters()
+            .db_cluster_identifier(id)
+            .send()
+            .await
+            .map_err(|e| classify("rds:DescribeDBClusters", &e))?;
+        found
+            .db_clusters()
+            .first()
+            .cloned()
+            .ok_or_else(|| CloudError::NotFound(format!("no DB cluster {id}")))
+    }
+
+    /// Starts the restore of a DB snapshot into the isolated environment.
     pub async fn restore_rds_snapshot(
         &self,
         environment: &Environment,
@@ -93,6 +228,7 @@ impl AwsCloud {
             .multi_az(false)
             .copy_tags_to_snapshot(false)
             .set_db_instance_class(overrides.instance_class.clone())
+            .set_db_parameter_group_name(overrides.parameter_group.clone())
             .set_tags(Some(rds_tags(tags)))
             .send()
             .await
@@ -100,8 +236,147 @@ impl AwsCloud {
         Ok(ResourceRef::new(ResourceType::DbInstance, identifier))
     }
 
+    /// Starts the restore of an instance to `time` (the one chosen when the recovery
+    /// point was found, so that the RPO says exactly what was restored).
+    pub async fn restore_rds_point_in_time(
+        &self,
+        environment: &Environment,
+        source: &RdsPointInTimeSource,
+        time: Timestamp,
+        token: &str,
+        overrides: &Overrides,
+        tags: &Tags,
+    ) -> Result<ResourceRef, CloudError> {
+        let identifier = db_identifier(token);
+        self.clients
+            .rds
+            .restore_db_instance_to_point_in_time()
+            .source_db_instance_identifier(&source.instance)
+            .target_db_instance_identifier(&identifier)
+            .restore_time(sdk_time(time))
+            .db_subnet_group_name(&environment.db_subnet_group)
+            .vpc_security_group_ids(&environment.security_group_id)
+            .publicly_accessible(false)
+            .deletion_protection(false)
+            .multi_az(false)
+            .copy_tags_to_snapshot(false)
+            .set_db_instance_class(overrides.instance_class.clone())
+            .set_db_parameter_group_name(overrides.parameter_group.clone())
+            .set_tags(Some(rds_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| classify("rds:RestoreDBInstanceToPointInTime", &e))?;
+        Ok(ResourceRef::new(ResourceType::DbInstance, identifier))
+    }
+
+    /// Restores a cluster snapshot, then adds the cluster's one instance; returns both.
+    pub async fn restore_aurora_snapshot(
+        &self,
+        environment: &Environment,
+        snapshot: &str,
+        token: &str,
+        overrides: &Overrides,
+        tags: &Tags,
+    ) -> Result<(ResourceRef, ResourceRef), CloudError> {
+        let found = self
+            .clients
+            .rds
+            .describe_db_cluster_snapshots()
+            .db_cluster_snapshot_identifier(snapshot)
+            .send()
+            .await
+            .map_err(|e| classify("rds:DescribeDBClusterSnapshots", &e))?;
+        let engine = found
+            .db_cluster_snapshots()
+            .first()
+            .and_then(|s| s.engine())
+            .ok_or_else(|| CloudError::NotFound(format!("no cluster snapshot {snapshot}")))?
+            .to_owned();
+        let cluster = db_identifier(token);
+        self.clients
+            .rds
+            .restore_db_cluster_from_snapshot()
+            .db_cluster_identifier(&cluster)
+            .snapshot_identifier(snapshot)
+            .engine(&engine)
+            .db_subnet_group_name(&environment.db_subnet_group)
+            .vpc_security_group_ids(&environment.security_group_id)
+            .deletion_protection(false)
+            .copy_tags_to_snapshot(false)
+            .set_kms_key_id(overrides.kms_key.clone())
+            .set_db_cluster_parameter_group_name(overrides.parameter_group.clone())
+            .set_tags(Some(rds_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| classify("rds:RestoreDBClusterFromSnapshot", &e))?;
+        let instance = self.add_cluster_instance(&cluster, &engine, overrides, tags).await?;
+        Ok((ResourceRef::new(ResourceType::DbCluster, cluster), instance))
+    }
+
+    /// Restores a cluster to `time`, then adds its one instance; returns both.
+    pub async fn restore_aurora_point_in_time(
+        &self,
+        environment: &Environment,
+        source: &AuroraPointInTimeSource,
+        time: Timestamp,
+        token: &str,
+        overrides: &Overrides,
+        tags: &Tags,
+    ) -> Result<(ResourceRef, ResourceRef), CloudError> {
+        let engine = self
+            .describe_cluster(&source.cluster)
+            .await?
+            .engine()
+            .unwrap_or("aurora-postgresql")
+            .to_owned();
+        let cluster = db_identifier(token);
+        self.clients
+            .rds
+            .restore_db_cluster_to_point_in_time()
+            .source_db_cluster_identifier(&source.cluster)
+            .db_cluster_identifier(&cluster)
+            .restore_to_time(sdk_time(time))
+            .db_subnet_group_name(&environment.db_subnet_group)
+            .vpc_security_group_ids(&environment.security_group_id)
+            .deletion_protection(false)
+            .copy_tags_to_snapshot(false)
+            .set_kms_key_id(overrides.kms_key.clone())
+            .set_db_cluster_parameter_group_name(overrides.parameter_group.clone())
+            .set_tags(Some(rds_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| classify("rds:RestoreDBClusterToPointInTime", &e))?;
+        let instance = self.add_cluster_instance(&cluster, &engine, overrides, tags).await?;
+        Ok((ResourceRef::new(ResourceType::DbCluster, cluster), instance))
+    }
+
+    /// The one instance a restored Aurora cluster needs to answer (restores create a
+    /// cluster without instances): private, tagged at creation.
+    pub async fn add_cluster_instance(
+        &self,
+        cluster: &str,
+        engine: &str,
+        overrides: &Overrides,
+        tags: &Tags,
+    ) -> Result<ResourceRef, CloudError> {
+        let identifier = cluster_instance_identifier(cluster);
+        self.clients
+            .rds
+            .create_db_instance()
+            .db_instance_identifier(&identifier)
+            .db_cluster_identifier(cluster)
+            .engine(engine)
+            .db_instance_class(overrides.instance_class.as_deref().unwrap_or(DEFAULT_AURORA_CLASS))
+            .publicly_accessible(false)
+            .set_tags(Some(rds_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| classify("rds:CreateDBInstance", &e))?;
+        Ok(ResourceRef::new(ResourceType::DbInstance, identifier))
+    }
+
     /// The state of many DB instances with one DescribeDBInstances per 100 (a filter on
-    /// their identifiers); `now` stands in for the completion time RDS does not report.
+    /// their identifiers); the completion time is RDS's event for it, else `now`.
     pub async fn observe_db_instances(
         &self,
         instances: &[String],
@@ -133,6 +408,9 @@ impl AwsCloud {
                             outputs.insert("port".to_owned(), endpoint.port().unwrap_or(0).to_string());
                         }
                         outputs.insert("engine".to_owned(), instance.engine().unwrap_or_default().to_owned());
+                        if let Some(database) = instance.db_name() {
+                            outputs.insert("database".to_owned(), database.to_owned());
+                        }
                         outputs.insert("id".to_owned(), id.to_owned());
                         if let Some(arn) = instance.db_instance_arn() {
                             outputs.insert("arn".to_owned(), arn.to_owned());
@@ -141,6 +419,7 @@ impl AwsCloud {
                             resource: ResourceRef::new(ResourceType::DbInstance, id),
                             completed_at: now,
                             outputs,
+                            also_created: Vec::new(),
                         }
                     }
                     failed @ ("failed" | "incompatible-restore" | "incompatible-parameters" | "storage-full") => {
@@ -155,11 +434,188 @@ impl AwsCloud {
         }
         Ok(statuses)
     }
+
+    /// The state of many restored clusters: a cluster is ready when it and its one
+    /// instance are available; its outputs are the cluster's (writer) endpoint.
+    pub async fn observe_db_clusters(
+        &self,
+        clusters: &[String],
+        now: Timestamp,
+    ) -> Result<BTreeMap<String, RestoreStatus>, CloudError> {
+        let members: Vec<String> = clusters.iter().map(|c| cluster_instance_identifier(c)).collect();
+        let instances = self.observe_db_instances(&members, now).await?;
+        let mut statuses = BTreeMap::new();
+        for batch in clusters.chunks(100) {
+            let filter = Filter::builder()
+                .name("db-cluster-id")
+                .set_values(Some(batch.to_vec()))
+                .build();
+            let found = self
+                .clients
+                .rds
+                .describe_db_clusters()
+                .filters(filter)
+                .send()
+                .await
+                .map_err(|e| classify("rds:DescribeDBClusters", &e))?;
+            for cluster in found.db_clusters() {
+                let Some(id) = cluster.db_cluster_identifier() else {
+                    continue;
+                };
+                let member = instances.get(&cluster_instance_identifier(id));
+                let status = match (cluster.status().unwrap_or(""), member) {
+                    (_, Some(RestoreStatus::Failed { message })) => RestoreStatus::Failed {
+                        message: message.clone(),
+                    },
+                    ("available", Some(RestoreStatus::Ready { .. })) => {
+                        let mut outputs = BTreeMap::new();
+                        outputs.insert("endpoint".to_owned(), cluster.endpoint().unwrap_or_default().to_owned());
+                        outputs.insert("port".to_owned(), cluster.port().unwrap_or(0).to_string());
+                        outputs.insert("engine".to_owned(), cluster.engine().unwrap_or_default().to_owned());
+                        if let Some(database) = cluster.database_name() {
+                            outputs.insert("database".to_owned(), database.to_owned());
+                        }
+                        outputs.insert("id".to_owned(), id.to_owned());
+                        if let Some(arn) = cluster.db_cluster_arn() {
+                            outputs.insert("arn".to_owned(), arn.to_owned());
+                        }
+                        RestoreStatus::Ready {
+                            resource: ResourceRef::new(ResourceType::DbCluster, id),
+                            completed_at: now,
+                            outputs,
+                            also_created: Vec::new(),
+                        }
+                    }
+                    (failed @ ("failed" | "inaccessible-encryption-credentials" | "incompatible-restore"), _) => {
+                        RestoreStatus::Failed {
+                            message: format!("the restored cluster {id} is {failed}"),
+                        }
+                    }
+                    _ => RestoreStatus::Running { expected_minutes: None },
+                };
+                statuses.insert(id.to_owned(), status);
+            }
+        }
+        Ok(statuses)
+    }
+
+    /// When RDS says each restored instance or cluster finished (its newest event since
+    /// `since`), so that the RTO does not depend on how often we look. One call per source
+    /// type, for every resource that became ready in this round.
+    pub async fn rds_completion_times(
+        &self,
+        ready: &[ResourceRef],
+        since: Timestamp,
+    ) -> Result<BTreeMap<String, Timestamp>, CloudError> {
+        let mut times = BTreeMap::new();
+        for (kind, source_type) in [
+            (ResourceType::DbInstance, SourceType::DbInstance),
+            (ResourceType::DbCluster, SourceType::DbCluster),
+        ] {
+            let ids: Vec<&str> = ready.iter().filter(|r| r.kind == kind).map(|r| r.id.as_str()).collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let mut pages = self
+                .clients
+                .rds
+                .describe_events()
+                .source_type(source_type)
+                .start_time(sdk_time(since))
+                .into_paginator()
+                .items()
+                .send();
+            while let Some(event) = pages.next().await {
+                let event = event.map_err(|e| classify("rds:DescribeEvents", &e))?;
+                let (Some(id), Some(at)) = (event.source_identifier(), timestamp(event.date())) else {
+                    continue;
+                };
+                if ids.contains(&id) && is_completion(event.message().unwrap_or_default()) {
+                    let newest = times.entry(id.to_owned()).or_insert(at);
+                    *newest = (*newest).max(at);
+                }
+            }
+        }
+        Ok(times)
+    }
+
+    /// The tags of a DB instance or cluster, or `None` when it is gone (or going).
+    pub async fn db_tags(&self, resource: &ResourceRef) -> Result<Option<Tags>, CloudError> {
+        let rds = &self.clients.rds;
+        let id = resource.id.as_str();
+        let (tags, status) = if resource.kind == ResourceType::DbCluster {
+            let found = rds.describe_db_clusters().db_cluster_identifier(id).send().await;
+            match found.map_err(|e| classify("rds:DescribeDBClusters", &e)) {
+                Ok(found) => match found.db_clusters().first() {
+                    Some(c) => (rds_tag_map(c.tag_list()), c.status().unwrap_or("").to_owned()),
+                    None => return Ok(None),
+                },
+                Err(CloudError::NotFound(_)) => return Ok(None),
+                Err(error) => return Err(error),
+            }
+        } else {
+            let found = rds.describe_db_instances().db_instance_identifier(id).send().await;
+            match found.map_err(|e| classify("rds:DescribeDBInstances", &e)) {
+                Ok(found) => match found.db_instances().first() {
+                    Some(i) => (
+                        rds_tag_map(i.tag_list()),
+                        i.db_instance_status().unwrap_or("").to_owned(),
+                    ),
+                    None => return Ok(None),
+                },
+                Err(CloudError::NotFound(_)) => return Ok(None),
+                Err(error) => return Err(error),
+            }
+        };
+        // Being deleted: as good as gone for teardown, which waits for it separately.
+        if status == "deleted" {
+            return Ok(None);
+        }
+        Ok(Some(tags))
+    }
+}
+
+/// Whether an RDS event says a restore or creation finished.
+fn is_completion(message: &str) -> bool {
+    let message = message.to_lowercase();
+    message.contains("restored from")
+        || message.contains("point in time")
+        || message.contains("db instance created")
+        || message.contains("db cluster created")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn point_in_time_is_latest_or_an_earlier_time() {
+        let latest: Timestamp = "2026-11-25T12:00:00Z".parse().unwrap();
+        assert_eq!(restore_time("latest", latest, "db").unwrap(), latest);
+        assert_eq!(
+            restore_time("2026-11-25T11:00:00Z", latest, "db").unwrap(),
+            "2026-11-25T11:00:00Z".parse::<Timestamp>().unwrap()
+        );
+        let later = restore_time("2026-11-25T13:00:00Z", latest, "db").unwrap_err();
+        assert!(later.to_string().contains("up to"), "{later}");
+        assert!(restore_time("yesterday", latest, "db").is_err());
+    }
+
+    #[test]
+    fn cluster_instances_are_named_after_their_cluster() {
+        assert_eq!(cluster_instance_identifier("fd-aurora-x"), "fd-aurora-x-1");
+        assert_eq!(cluster_instance_identifier(&"a".repeat(63)).len(), 63);
+    }
+
+    #[test]
+    fn completion_events_are_recognised() {
+        assert!(is_completion("Restored from snapshot orders-prod-newer"));
+        assert!(is_completion(
+            "Restored from DB instance orders-prod to 2026-11-25 11:00:00"
+        ));
+        assert!(is_completion("DB instance created"));
+        assert!(!is_completion("Backing up DB instance"));
+    }
 
     #[test]
     fn db_identifiers_follow_rds_rules() {

@@ -517,6 +517,7 @@ impl Cloud for SimCloud {
             subnet_ids: subnets.into_iter().map(|s| s.id).collect(),
             security_group_id: group.id,
             db_subnet_group: subnet_group.id,
+            instance_profile: None,
             resources,
         };
         answer(lost, environment).await
@@ -570,6 +571,7 @@ impl Cloud for SimCloud {
             restore: request.restore.clone(),
             tracked,
             started_at,
+            also_created: Vec::new(),
         };
         answer(lost, handle).await
     }
@@ -821,6 +823,7 @@ impl SimCloud {
             resource,
             completed_at,
             outputs,
+            also_created: Vec::new(),
         }
     }
 }

@@ -1,0 +1,277 @@
+//! `Cloud` for AWS: each method of the trait, mapped onto the service files (network,
+//! rds, ec2, backup, iam, ssm, guard). Restores in flight are observed with one describe
+//! per service and kind per round, whatever their number.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use super::AwsCloud;
+use super::backup::Placement;
+use super::errors::classify;
+use crate::cloud::*;
+use crate::scenario::{Isolation, RestoreSource};
+
+impl AwsCloud {
+    /// The zone of the environment's first subnet, where volumes and the runner go.
+    async fn first_zone(&self, environment: &Environment) -> Result<String, CloudError> {
+        let subnet = environment
+            .subnet_ids
+            .first()
+            .ok_or(CloudError::Failed("the environment has no subnet".into()))?;
+        let found = self
+            .clients
+            .ec2
+            .describe_subnets()
+            .subnet_ids(subnet)
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeSubnets", &e))?;
+        found
+            .subnets()
+            .first()
+            .and_then(|s| s.availability_zone())
+            .map(str::to_owned)
+            .ok_or_else(|| CloudError::Failed(format!("subnet {subnet} has no zone")))
+    }
+
+    /// Replaces the harness's detection time with RDS's own event time where RDS has one.
+    async fn with_rds_completion(
+        &self,
+        statuses: &mut BTreeMap<String, RestoreStatus>,
+        since: Timestamp,
+    ) -> Result<(), CloudError> {
+        let ready: Vec<ResourceRef> = statuses
+            .values()
+            .filter_map(|s| match s {
+                RestoreStatus::Ready { resource, .. }
+                    if matches!(resource.kind, ResourceType::DbInstance | ResourceType::DbCluster) =>
+                {
+                    Some(resource.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        if ready.is_empty() {
+            return Ok(());
+        }
+        let times = self.rds_completion_times(&ready, since).await?;
+        for status in statuses.values_mut() {
+            if let RestoreStatus::Ready {
+                resource, completed_at, ..
+            } = status
+                && let Some(at) = times.get(&resource.id).filter(|at| **at <= *completed_at)
+            {
+                *completed_at = *at;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Cloud for AwsCloud {
+    fn is_simulated(&self) -> bool {
+        false
+    }
+
+    async fn find_recovery_point(&self, source: &RestoreSource) -> Result<RecoveryPoint, CloudError> {
+        match source {
+            RestoreSource::AwsBackup(source) => self.find_backup_point(source).await,
+            RestoreSource::RdsSnapshot(source) => self.find_rds_snapshot(source).await,
+            RestoreSource::RdsPointInTime(source) => self.find_rds_point_in_time(source).await,
+            RestoreSource::AuroraClusterSnapshot(source) => self.find_aurora_snapshot(source).await,
+            RestoreSource::AuroraPointInTime(source) => self.find_aurora_point_in_time(source).await,
+            RestoreSource::EbsSnapshot(source) => self.find_ebs_snapshot(source).await,
+            RestoreSource::Ami(source) => self.find_ami(source).await,
+        }
+    }
+
+    async fn create_environment(
+        &self,
+        isolation: &Isolation,
+        tags: &Tags,
+        on_created: &dyn Fn(&ResourceRef),
+    ) -> Result<Environment, CloudError> {
+        let mut environment = self.create_network(isolation, tags, on_created).await?;
+        let run_id = tags.get(TAG_RUN_ID).cloned().unwrap_or_default();
+        let on_profile = |name: &str| on_created(&ResourceRef::new(ResourceType::InstanceProfile, name));
+        let profile = self.create_runner_identity(&run_id, tags, &on_profile).await?;
+        environment
+            .resources
+            .push(ResourceRef::new(ResourceType::InstanceProfile, &profile));
+        environment.instance_profile = Some(profile);
+        Ok(environment)
+    }
+
+    async fn verify_isolation(&self, environment: &Environment) -> Result<IsolationReport, CloudError> {
+        self.verify_network(environment).await
+    }
+
+    async fn start_restore(
+        &self,
+        environment: &Environment,
+        request: &RestoreRequest,
+    ) -> Result<RestoreHandle, CloudError> {
+        let token = request.idempotency_token.as_str();
+        let point = &request.recovery_point;
+        let (overrides, tags) = (&request.overrides, &request.tags);
+        let started_at = Timestamp::now();
+        let (tracked, also_created, started_at) = match &request.source {
+            RestoreSource::RdsSnapshot(_) => (
+                self.restore_rds_snapshot(environment, &point.id, token, overrides, tags)
+                    .await?,
+                vec![],
+                started_at,
+            ),
+            RestoreSource::RdsPointInTime(source) => (
+                self.restore_rds_point_in_time(environment, source, point.data_time, token, overrides, tags)
+                    .await?,
+                vec![],
+                started_at,
+            ),
+            RestoreSource::AuroraClusterSnapshot(_) => {
+                let (cluster, instance) = self
+                    .restore_aurora_snapshot(environment, &point.id, token, overrides, tags)
+                    .await?;
+                (cluster, vec![instance], started_at)
+            }
+            RestoreSource::AuroraPointInTime(source) => {
+                let (cluster, instance) = self
+                    .restore_aurora_point_in_time(environment, source, point.data_time, token, overrides, tags)
+                    .await?;
+                (cluster, vec![instance], started_at)
+            }
+            RestoreSource::EbsSnapshot(_) => (
+                self.restore_ebs_snapshot(environment, &point.id, overrides, tags)
+                    .await?,
+                vec![],
+                started_at,
+            ),
+            RestoreSource::Ami(source) => (
+                self.launch_from_ami(environment, &source.image, token, overrides, tags)
+                    .await?,
+                vec![],
+                started_at,
+            ),
+            RestoreSource::AwsBackup(source) => {
+                let zone = self.first_zone(environment).await?;
+                let placement = Placement {
+                    environment,
+                    zone: &zone,
+                    token,
+                    overrides,
+                };
+                let (job, created) = self.start_backup_restore(source, point, &placement, tags).await?;
+                (job, vec![], created)
+            }
+        };
+        Ok(RestoreHandle {
+            restore: request.restore.clone(),
+            tracked,
+            started_at,
+            also_created,
+        })
+    }
+
+    async fn observe_restores(&self, handles: &[RestoreHandle]) -> Result<Vec<RestoreStatus>, CloudError> {
+        let now = Timestamp::now();
+        let ids = |kind: ResourceType| -> Vec<String> {
+            handles
+                .iter()
+                .filter(|h| h.tracked.kind == kind)
+                .map(|h| h.tracked.id.clone())
+                .collect()
+        };
+        let mut statuses = BTreeMap::new();
+        let instances = ids(ResourceType::DbInstance);
+        if !instances.is_empty() {
+            statuses.extend(self.observe_db_instances(&instances, now).await?);
+        }
+        let clusters = ids(ResourceType::DbCluster);
+        if !clusters.is_empty() {
+            statuses.extend(self.observe_db_clusters(&clusters, now).await?);
+        }
+        let (volumes, machines) = (ids(ResourceType::Volume), ids(ResourceType::Instance));
+        if !volumes.is_empty() || !machines.is_empty() {
+            statuses.extend(self.observe_ec2(&volumes, &machines, now).await?);
+        }
+        if let Some(since) = handles.iter().map(|h| h.started_at).min() {
+            self.with_rds_completion(&mut statuses, since).await?;
+        }
+        let jobs: Vec<(String, Timestamp)> = handles
+            .iter()
+            .filter(|h| h.tracked.kind == ResourceType::RestoreJob)
+            .map(|h| (h.tracked.id.clone(), h.started_at))
+            .collect();
+        if !jobs.is_empty() {
+            statuses.extend(self.observe_backup_jobs(&jobs).await?);
+        }
+        Ok(handles
+            .iter()
+            .map(|h| {
+                statuses
+                    .get(&h.tracked.id)
+                    .cloned()
+                    .unwrap_or(RestoreStatus::Running { expected_minutes: None })
+            })
+            .collect())
+    }
+
+    async fn start_runner(
+        &self,
+        environment: &Environment,
+        spec: &RunnerSpec,
+        tags: &Tags,
+    ) -> Result<RunnerHandle, CloudError> {
+        match spec {
+            RunnerSpec::Adopt(instance) => Ok(RunnerHandle {
+                instance: instance.clone(),
+                created: Vec::new(),
+            }),
+            RunnerSpec::Launch(launch) => {
+                let token = format!("{}-runner", tags.get(TAG_RUN_ID).map(String::as_str).unwrap_or("fd"));
+                let instance = self.launch_runner(environment, launch, &token, tags).await?;
+                Ok(RunnerHandle {
+                    instance: instance.clone(),
+                    created: vec![instance],
+                })
+            }
+        }
+    }
+
+    async fn runner_online(&self, runner: &RunnerHandle) -> Result<bool, CloudError> {
+        self.ssm_online(&runner.instance.id).await
+    }
+
+    async fn run_command(&self, runner: &RunnerHandle, request: &CommandRequest) -> Result<CommandOutput, CloudError> {
+        self.ssm_run(&runner.instance.id, request).await
+    }
+
+    async fn list_by_tag(&self, key: &str, value: Option<&str>) -> Result<Vec<(ResourceRef, Tags)>, CloudError> {
+        self.tagged(key, value).await
+    }
+
+    async fn find_restore_job(&self, token: &str) -> Result<Option<ResourceRef>, CloudError> {
+        self.backup_job_by_token(token).await
+    }
+
+    async fn read_tags(&self, resource: &ResourceRef) -> Result<Option<Tags>, CloudError> {
+        if resource.kind == ResourceType::RestoreJob {
+            // A job carries no tags; it is never deleted, only waited for.
+            return Ok(Some(Tags::new()));
+        }
+        self.tags_of(resource).await
+    }
+
+    async fn tag(&self, resource: &ResourceRef, tags: &Tags) -> Result<(), CloudError> {
+        self.add_tags(resource, tags).await
+    }
+
+    async fn await_deleted(&self, resources: &[ResourceRef]) -> Result<(), CloudError> {
+        self.await_gone(resources).await
+    }
+
+    async fn delete(&self, resource: &ResourceRef, run_id: &str) -> Result<(), CloudError> {
+        self.delete_guarded(resource, run_id, Timestamp::now()).await
+    }
+}

@@ -1,0 +1,120 @@
+//! Preflight: what must hold before a drill creates anything in an account. Who we are
+//! (STS), that every recovery point exists and can be restored, that AWS Backup's restore
+//! role exists, and that RDS quotas have room for the copies. Every problem is
+//! collected, each saying what to fix; any problem stops the drill with nothing created.
+
+use super::AwsCloud;
+use super::errors::classify;
+use crate::cloud::{Cloud, CloudError};
+use crate::scenario::{ResourceKind, RestoreSource, Scenario};
+
+/// What preflight found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PreflightReport {
+    /// The account and identity the drill acts as.
+    pub identity: Option<String>,
+    /// What must be fixed first; empty when the drill may start.
+    pub problems: Vec<String>,
+}
+
+impl AwsCloud {
+    /// Checks the account against the scenario; read-only calls only.
+    pub async fn preflight(&self, scenario: &Scenario) -> PreflightReport {
+        let mut report = PreflightReport::default();
+        match self.clients.sts.get_caller_identity().send().await {
+            Ok(identity) => {
+                report.identity = Some(format!(
+                    "{} in account {}",
+                    identity.arn().unwrap_or("?"),
+                    identity.account().unwrap_or("?")
+                ));
+            }
+            Err(error) => {
+                report.problems.push(format!(
+                    "cannot tell who the credentials are ({}): check AWS_PROFILE, SSO login or the instance role",
+                    classify("sts:GetCallerIdentity", &error)
+                ));
+                return report;
+            }
+        }
+        for restore in &scenario.restores {
+            if let Err(error) = self.find_recovery_point(&restore.source).await {
+                report.problems.push(format!(
+                    "restore `{}`: its recovery point cannot be used: {error}",
+                    restore.id
+                ));
+            }
+            if let RestoreSource::AwsBackup(source) = &restore.source
+                && let Err(problem) = self.restore_role_usable(source).await
+            {
+                report.problems.push(format!("restore `{}`: {problem}", restore.id));
+            }
+        }
+        if let Err(problem) = self.rds_quotas(scenario).await {
+            report.problems.push(problem);
+        }
+        report
+    }
+
+    /// The role AWS Backup restores with exists (passing it needs `iam:PassRole`, which
+    /// docs/iam-policy.json grants for it).
+    async fn restore_role_usable(&self, source: &crate::scenario::AwsBackupSource) -> Result<(), String> {
+        let account = self.account().await.map_err(|e| e.to_string())?;
+        let role = super::backup::restore_role_arn(source, super::iam::partition(&self.region), &account);
+        let name = role.rsplit('/').next().unwrap_or(&role);
+        match self.clients.iam.get_role().role_name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(error) => match classify("iam:GetRole", &error) {
+                CloudError::NotFound(_) => Err(format!(
+                    "AWS Backup's restore role {role} does not exist: create it (the console makes \
+                     AWSBackupDefaultServiceRole on first use) or name one with `restore_role`"
+                )),
+                other => Err(format!("cannot read AWS Backup's restore role {role}: {other}")),
+            },
+        }
+    }
+
+    /// RDS's account quotas have room for the databases the drill restores.
+    async fn rds_quotas(&self, scenario: &Scenario) -> Result<(), String> {
+        let needed = |kinds: &[ResourceKind]| {
+            scenario
+                .restores
+                .iter()
+                .filter(|r| r.source.kind().is_some_and(|k| kinds.contains(&k)))
+                .count() as i64
+        };
+        let instances = needed(&[ResourceKind::RdsInstance, ResourceKind::AuroraCluster]);
+        let clusters = needed(&[ResourceKind::AuroraCluster]);
+        if instances == 0 {
+            return Ok(());
+        }
+        let attributes = self
+            .clients
+            .rds
+            .describe_account_attributes()
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot read RDS quotas: {}",
+                    classify("rds:DescribeAccountAttributes", &e)
+                )
+            })?;
+        for quota in attributes.account_quotas() {
+            let want = match quota.account_quota_name() {
+                Some("DBInstances") => instances,
+                Some("DBClusters") => clusters,
+                Some("DBSubnetGroups") => 1,
+                _ => continue,
+            };
+            let (used, max) = (quota.used().unwrap_or(0), quota.max().unwrap_or(i64::MAX));
+            if want > 0 && used + want > max {
+                return Err(format!(
+                    "RDS quota {} has {used} of {max} in use; the drill needs {want} more: ask for a raise in Service Quotas",
+                    quota.account_quota_name().unwrap_or("?")
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,481 @@
+//! Whole drills on the AWS cloud against moto: RDS snapshot, RDS point-in-time, EBS
+//! snapshot and AMI restores through the real SDK clients, the runner launched, checks
+//! sent through SSM (DescribeInstanceInformation, SendCommand and GetCommandInvocation
+//! answered by aws-smithy-mocks: moto lacks them), teardown, then nothing left with the
+//! run's tag and production unchanged. AWS Backup restores run on mocked AWS Backup
+//! rules whose jobs create their copies in moto, as AWS Backup would.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_ssm::operation::get_command_invocation::{GetCommandInvocationError, GetCommandInvocationOutput};
+use aws_sdk_ssm::types::{Command, CommandInvocationStatus, InstanceInformation, PingStatus};
+use aws_smithy_mocks::{MockResponse, Rule, mock};
+use firedrill::cloud::aws::{AwsCloud, Clients, Waits};
+use firedrill::cloud::{Cloud, ResourceType, TAG_RUN_ID};
+use firedrill::interrupts::Interrupts;
+use firedrill::measure::Outcome;
+use firedrill::plan;
+use firedrill::result::DrillResult;
+use firedrill::runner::{self, Reporter, RunOptions};
+use firedrill::scenario::{self, LoadedScenario};
+
+use crate::moto;
+use crate::support::root;
+
+/// What a check's command prints on the (mocked) runner, by check id.
+#[derive(Clone, Debug)]
+pub struct Canned {
+    pub status: CommandInvocationStatus,
+    pub exit_code: i32,
+    pub stdout: String,
+}
+
+impl Canned {
+    pub fn ok(stdout: &str) -> Self {
+        Self {
+            status: CommandInvocationStatus::Success,
+            exit_code: 0,
+            stdout: stdout.to_owned(),
+        }
+    }
+}
+
+/// SSM as the runner's agent would answer: online at once; each command unknown on
+/// the first look (InvocationDoesNotExist), in progress on the second, then its canned
+/// result.
+#[derive(Default)]
+struct FakeSsm {
+    next: u32,
+    commands: BTreeMap<String, (String, u32)>,
+    sent: Vec<(String, String)>,
+}
+
+fn ssm_rules(canned: BTreeMap<String, Canned>) -> (Vec<Rule>, Arc<Mutex<FakeSsm>>) {
+    let state = Arc::new(Mutex::new(FakeSsm::default()));
+    let online = mock!(aws_sdk_ssm::Client::describe_instance_information).then_compute_output(|input| {
+        let ids: Vec<String> = input
+            .filters()
+            .iter()
+            .filter(|f| f.key() == "InstanceIds")
+            .flat_map(|f| f.values().to_vec())
+            .collect();
+        let list = ids
+            .into_iter()
+            .map(|id| {
+                InstanceInformation::builder()
+                    .instance_id(id)
+                    .ping_status(PingStatus::Online)
+                    .build()
+            })
+            .collect();
+        aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationOutput::builder()
+            .set_instance_information_list(Some(list))
+            .build()
+    });
+    let sending = state.clone();
+    let send = mock!(aws_sdk_ssm::Client::send_command).then_compute_output(move |input| {
+        let mut state = sending.lock().unwrap();
+        state.next += 1;
+        let id = format!("cmd-{}", state.next);
+        let check = input
+            .comment()
+            .unwrap_or_default()
+            .trim_start_matches("firedrill check ")
+            .to_owned();
+        let text = input
+            .parameters()
+            .and_then(|p| p.get("commands"))
+            .and_then(|c| c.first().cloned())
+            .unwrap_or_default();
+        state.sent.push((check.clone(), text));
+        state.commands.insert(id.clone(), (check, 0));
+        aws_sdk_ssm::operation::send_command::SendCommandOutput::builder()
+            .command(Command::builder().command_id(id).build())
+            .build()
+    });
+    let polling = state.clone();
+    let get = mock!(aws_sdk_ssm::Client::get_command_invocation).then_compute_response(move |input| {
+        let mut state = polling.lock().unwrap();
+        let id = input.command_id().unwrap_or_default().to_owned();
+        let Some((check, polls)) = state.commands.get_mut(&id) else {
+            return MockResponse::Error(GetCommandInvocationError::InvocationDoesNotExist(
+                aws_sdk_ssm::types::error::InvocationDoesNotExist::builder().build(),
+            ));
+        };
+        *polls += 1;
+        match *polls {
+            1 => MockResponse::Error(GetCommandInvocationError::InvocationDoesNotExist(
+                aws_sdk_ssm::types::error::InvocationDoesNotExist::builder()
+                    .message("not yet")
+                    .build(),
+            )),
+            2 => MockResponse::Output(
+                GetCommandInvocationOutput::builder()
+                    .status(CommandInvocationStatus::InProgress)
+                    .response_code(-1)
+                    .build(),
+            ),
+            _ => {
+                let answer = canned.get(check.as_str()).cloned().unwrap_or_else(|| Canned::ok(""));
+                MockResponse::Output(
+                    GetCommandInvocationOutput::builder()
+                        .status(answer.status)
+                        .response_code(answer.exit_code)
+                        .standard_output_content(answer.stdout)
+                        .execution_start_date_time("2026-11-25T12:00:00.000Z")
+                        .execution_end_date_time("2026-11-25T12:00:01.000Z")
+                        .build(),
+                )
+            }
+        }
+    });
+    (vec![online, send, get], state)
+}
+
+/// "Production": an RDS instance with two snapshots, a volume with a snapshot, and an
+/// image; returns the volume and image ids.
+pub async fn seed_production(setup: &Clients) -> (String, String) {
+    setup
+        .rds
+        .create_db_instance()
+        .db_instance_identifier("orders-prod")
+        .db_instance_class("db.t3.micro")
+        .engine("postgres")
+        .master_username("admin")
+        .master_user_password("not-a-real-password")
+        .allocated_storage(20)
+        .backup_retention_period(7)
+        .send()
+        .await
+        .unwrap();
+    setup
+        .rds
+        .create_db_snapshot()
+        .db_instance_identifier("orders-prod")
+        .db_snapshot_identifier("orders-prod-nightly")
+        .send()
+        .await
+        .unwrap();
+    let zone = setup
+        .ec2
+        .describe_availability_zones()
+        .send()
+        .await
+        .unwrap()
+        .availability_zones()[0]
+        .zone_name()
+        .unwrap()
+        .to_owned();
+    let volume = setup
+        .ec2
+        .create_volume()
+        .availability_zone(&zone)
+        .size(8)
+        .send()
+        .await
+        .unwrap();
+    let volume = volume.volume_id().unwrap().to_owned();
+    setup
+        .ec2
+        .create_snapshot()
+        .volume_id(&volume)
+        .description("nightly")
+        .send()
+        .await
+        .unwrap();
+    let images = setup.ec2.describe_images().send().await.unwrap();
+    let image = images
+        .images()
+        .iter()
+        .find(|i| i.state().map(|s| s.as_str()) == Some("available") && i.creation_date().is_some())
+        .and_then(|i| i.image_id())
+        .expect("moto has images")
+        .to_owned();
+    (volume, image)
+}
+
+/// Production, normalised: what firedrill must never change (ids, configuration, tags,
+/// state), read with the test's own clients.
+pub async fn production(setup: &Clients) -> String {
+    let rds = &setup.rds;
+    let instances = rds.describe_db_instances().send().await.unwrap();
+    let instances: Vec<String> = instances
+        .db_instances()
+        .iter()
+        .filter(|i| !i.db_instance_identifier().unwrap_or_default().starts_with("fd-"))
+        .map(|i| {
+            format!(
+                "{:?} {:?} {:?} {:?} {:?} {:?}",
+                i.db_instance_identifier(),
+                i.db_instance_class(),
+                i.db_instance_status(),
+                i.vpc_security_groups(),
+                i.publicly_accessible(),
+                i.tag_list()
+            )
+        })
+        .collect();
+    let snapshots = rds.describe_db_snapshots().send().await.unwrap();
+    let snapshots: Vec<String> = snapshots
+        .db_snapshots()
+        .iter()
+        .map(|s| format!("{:?} {:?} {:?}", s.db_snapshot_identifier(), s.status(), s.tag_list()))
+        .collect();
+    let volumes = setup.ec2.describe_volumes().send().await.unwrap();
+    let mut volumes: Vec<String> = volumes
+        .volumes()
+        .iter()
+        .filter(|v| !v.tags().iter().any(|t| t.key() == Some(TAG_RUN_ID)))
+        .filter(|v| v.attachments().is_empty())
+        .map(|v| format!("{:?} {:?} {:?} {:?}", v.volume_id(), v.size(), v.state(), v.tags()))
+        .collect();
+    volumes.sort();
+    let snapshots_ec2 = setup.ec2.describe_snapshots().owner_ids("self").send().await.unwrap();
+    let mut snapshots_ec2: Vec<String> = snapshots_ec2
+        .snapshots()
+        .iter()
+        .map(|s| {
+            format!(
+                "{:?} {:?} {:?} {:?}",
+                s.snapshot_id(),
+                s.volume_id(),
+                s.state(),
+                s.tags()
+            )
+        })
+        .collect();
+    snapshots_ec2.sort();
+    let vpcs = setup.ec2.describe_vpcs().send().await.unwrap();
+    let mut vpcs: Vec<String> = vpcs
+        .vpcs()
+        .iter()
+        .map(|v| format!("{:?} {:?} {:?}", v.vpc_id(), v.cidr_block(), v.tags()))
+        .collect();
+    vpcs.sort();
+    format!("{instances:#?}\n{snapshots:#?}\n{volumes:#?}\n{snapshots_ec2:#?}\n{vpcs:#?}")
+}
+
+pub fn load(text: &str) -> LoadedScenario {
+    let file = root().join("scenarios/aws-test.yaml");
+    let checks_dir = root().join("checks");
+    let scenario =
+        scenario::parse(&file, text.as_bytes().to_vec(), &checks_dir).unwrap_or_else(|e| panic!("{:#?}", e.problems));
+    LoadedScenario {
+        file,
+        checks_dir,
+        scenario,
+    }
+}
+
+/// The cloud on moto with the SSM calls moto lacks answered by the mocks.
+pub fn cloud_with(url: &str, ssm: aws_sdk_ssm::Client, backup: Option<aws_sdk_backup::Client>) -> AwsCloud {
+    let mut clients = moto::clients(url);
+    clients.ssm = ssm;
+    if let Some(backup) = backup {
+        clients.backup = backup;
+    }
+    AwsCloud::from_clients(clients, moto::REGION).with_waits(Waits {
+        poll: Duration::from_millis(50),
+        deletion: Duration::from_secs(20),
+    })
+}
+
+/// Runs a drill to its end; returns its result and its run id.
+pub async fn drill(cloud: &AwsCloud, loaded: &LoadedScenario) -> DrillResult {
+    let run_id = runner::new_run_id(&loaded.scenario.name, jiff::Timestamp::now());
+    let options = RunOptions {
+        run_id,
+        disaster_at: None,
+        keep_until: None,
+        poll_interval: Duration::from_millis(100),
+    };
+    let mut reporter = Reporter::new(None, None);
+    let plan = plan::plan(&loaded.scenario);
+    runner::run_drill(
+        cloud,
+        &jiff::Timestamp::now,
+        loaded,
+        &plan,
+        &options,
+        &mut reporter,
+        &Interrupts::never(),
+    )
+    .await
+}
+
+/// Nothing live carries the run's tag: firedrill's own listing (tag-filtered describes
+/// of every kind it creates, terminated instances left out).
+pub async fn assert_nothing_left(cloud: &AwsCloud, run_id: &str) {
+    let left = cloud.list_by_tag(TAG_RUN_ID, Some(run_id)).await.unwrap();
+    assert!(left.is_empty(), "left behind: {left:#?}");
+}
+
+fn scenario_text(volume: &str, image: &str) -> String {
+    format!(
+        r#"
+name: aws-drill
+owner: tests@example.com
+cloud: aws
+max_duration: 1h
+targets: {{ rto: 30m, rpo: 24h }}
+region: us-east-1
+restores:
+  - id: orders-db
+    source: {{ rds_snapshot: {{ instance: orders-prod, snapshot: latest }} }}
+    overrides: {{ instance_class: db.t3.small }}
+  - id: orders-pitr
+    source: {{ rds_point_in_time: {{ instance: orders-prod, time: latest }} }}
+  - id: files
+    source: {{ ebs_snapshot: {{ volume: {volume}, snapshot: latest }} }}
+  - id: app
+    source: {{ ami: {{ image: {image} }} }}
+runner:
+  launch: {{ instance_type: t3.micro, ami: {image} }}
+checks:
+  - id: row-counts
+    script: postgres-row-counts.sh
+    needs: [orders-db]
+    env: {{ PGHOST: "{{{{ restores.orders-db.endpoint }}}}", PGDATABASE: orders, TABLES: orders }}
+    expect: {{ row_counts: {{ orders: {{ at_least: 1000 }} }} }}
+    gates_rto: true
+  - id: pitr-rows
+    script: postgres-row-counts.sh
+    needs: [orders-pitr]
+    env: {{ PGHOST: "{{{{ restores.orders-pitr.endpoint }}}}", PGDATABASE: orders, TABLES: orders }}
+    expect: {{ row_counts: {{ orders: {{ at_least: 1000 }} }} }}
+  - id: files-fresh
+    script: file-mtime-watermark.sh
+    needs: [files]
+    env: {{ DATA_DIR: "{{{{ restores.files.mount_path }}}}" }}
+    watermark: true
+  - id: app-health
+    script: http-health.sh
+    needs: [app]
+    env: {{ URL: "http://{{{{ restores.app.private_ip }}}}:8080/health" }}
+    gates_rto: true
+"#
+    )
+}
+
+fn canned_outputs(watermark: &str) -> BTreeMap<String, Canned> {
+    BTreeMap::from([
+        ("row-counts".to_owned(), Canned::ok("rows.orders=1200\n")),
+        ("pitr-rows".to_owned(), Canned::ok("rows.orders=1250\n")),
+        ("files-fresh".to_owned(), Canned::ok(&format!("{watermark}\n"))),
+        ("app-health".to_owned(), Canned::ok("http.status=200\nok\n")),
+    ])
+}
+
+#[tokio::test]
+async fn a_drill_restores_checks_and_leaves_nothing_with_production_unchanged() {
+    let (_lock, url) = moto::moto().await;
+    let setup = moto::setup_clients(&url);
+    let (volume, image) = seed_production(&setup).await;
+    let before = production(&setup).await;
+    let watermark = jiff::Timestamp::now()
+        .saturating_sub(jiff::SignedDuration::from_hours(3))
+        .unwrap();
+    let (rules, ssm_state) = ssm_rules(canned_outputs(&watermark.to_string()));
+    let rules: Vec<&Rule> = rules.iter().collect();
+    let cloud = cloud_with(&url, moto::ssm_with_mocks(&url, &rules), None);
+    let loaded = load(&scenario_text(&volume, &image));
+
+    let result = drill(&cloud, &loaded).await;
+
+    assert_eq!(result.outcome, Outcome::Passed, "{:#?}", result.reasons);
+    assert!(!result.simulated, "a real-cloud result says so");
+    assert_eq!(result.restores.len(), 4, "{:#?}", result.restores);
+    let rpo = result.rpo.as_ref().expect("measured");
+    assert!(
+        (rpo.seconds - 3.0 * 3600.0).abs() < 120.0,
+        "RPO from the watermark: {rpo:?}"
+    );
+    assert!(result.rto.is_some(), "RTO reached");
+    let sent = ssm_state.lock().unwrap().sent.clone();
+    assert_eq!(sent.len(), 4, "one command per check");
+    let (_, files) = sent.iter().find(|(c, _)| c == "files-fresh").unwrap();
+    assert!(
+        files.contains("fd_mount 'vol-"),
+        "the restored volume is mounted before its check"
+    );
+    assert!(
+        result.teardown.left_behind.is_empty() && result.teardown.refused.is_empty(),
+        "{:#?}",
+        result.teardown
+    );
+    assert_nothing_left(&cloud, &result.run_id).await;
+    assert_eq!(production(&setup).await, before, "production is unchanged");
+    assert_mutations_target_the_run(&result);
+    moto::assert_calls_allowed_by_the_iam_policy();
+}
+
+/// Every mutating call names the run (its id, in the tags or the names made from it) or
+/// an id the run created: nothing else in the account is changed.
+pub fn assert_mutations_target_the_run(result: &DrillResult) {
+    let created: Vec<String> = result.teardown.deleted.iter().map(|r| r.id.clone()).collect();
+    let run = result.run_id.to_lowercase();
+    let mutations = moto::mutations();
+    assert!(!mutations.is_empty(), "mutations were recorded");
+    for (operation, request) in &mutations {
+        let text = request.to_lowercase();
+        let names_the_run = text.contains(&run) || text.contains(&run.replace(':', "%3a"));
+        let targets_created = created.iter().any(|id| request.contains(id.as_str()));
+        assert!(
+            names_the_run || targets_created,
+            "{operation} targets nothing this run created: {request}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn failing_and_timed_out_checks_fail_the_drill_and_still_leave_nothing() {
+    let (_lock, url) = moto::moto().await;
+    let setup = moto::setup_clients(&url);
+    let (volume, image) = seed_production(&setup).await;
+    let watermark = jiff::Timestamp::now().to_string();
+    let mut canned = canned_outputs(&watermark);
+    canned.insert("row-counts".into(), Canned::ok("rows.orders=12\n"));
+    canned.insert(
+        "app-health".into(),
+        Canned {
+            status: CommandInvocationStatus::TimedOut,
+            exit_code: -1,
+            stdout: String::new(),
+        },
+    );
+    let (rules, _) = ssm_rules(canned);
+    let rules: Vec<&Rule> = rules.iter().collect();
+    let cloud = cloud_with(&url, moto::ssm_with_mocks(&url, &rules), None);
+    let result = drill(&cloud, &load(&scenario_text(&volume, &image))).await;
+    assert_eq!(result.outcome, Outcome::Failed, "{:#?}", result.reasons);
+    let reasons = result.reasons.join("\n");
+    assert!(reasons.contains("row-counts"), "{reasons}");
+    assert!(reasons.contains("app-health"), "{reasons}");
+    let timed_out = result.checks.iter().find(|c| c.id == "app-health").unwrap();
+    assert!(timed_out.stderr.contains("execution timeout"), "{timed_out:?}");
+    assert_nothing_left(&cloud, &result.run_id).await;
+}
+
+#[tokio::test]
+async fn a_runner_ssm_never_sees_ends_in_error_and_leaves_nothing() {
+    let (_lock, url) = moto::moto().await;
+    let setup = moto::setup_clients(&url);
+    let (volume, image) = seed_production(&setup).await;
+    let offline = mock!(aws_sdk_ssm::Client::describe_instance_information).then_output(|| {
+        aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationOutput::builder().build()
+    });
+    let cloud = cloud_with(&url, moto::ssm_with_mocks(&url, &[&offline]), None);
+    let mut text = scenario_text(&volume, &image);
+    text = text.replace("max_duration: 1h", "max_duration: 20s");
+    text = text.replace("targets: { rto: 30m, rpo: 24h }", "targets: { rto: 10s, rpo: 24h }");
+    let result = drill(&cloud, &load(&text)).await;
+    assert_eq!(result.outcome, Outcome::Error, "{:#?}", result.reasons);
+    assert_nothing_left(&cloud, &result.run_id).await;
+    let remaining = cloud.list_by_tag(TAG_RUN_ID, None).await.unwrap();
+    assert!(
+        remaining.iter().all(|(r, _)| r.kind != ResourceType::Instance),
+        "{remaining:?}"
+    );
+}
