@@ -46,15 +46,38 @@ impl Canned {
 /// the first look (InvocationDoesNotExist), in progress on the second, then its canned
 /// result.
 #[derive(Default)]
-struct FakeSsm {
+pub struct FakeSsm {
     next: u32,
     commands: BTreeMap<String, (String, u32)>,
     sent: Vec<(String, String)>,
 }
 
-fn ssm_rules(canned: BTreeMap<String, Canned>) -> (Vec<Rule>, Arc<Mutex<FakeSsm>>) {
+pub fn ssm_rules(canned: BTreeMap<String, Canned>) -> (Vec<Rule>, Arc<Mutex<FakeSsm>>) {
+    ssm_rules_failing(canned, None)
+}
+
+/// SSM answered as `ssm_rules` does, but the first call of `fail` (e.g. `ssm:SendCommand`)
+/// answers InternalServerError.
+pub fn ssm_rules_failing(canned: BTreeMap<String, Canned>, fail: Option<&str>) -> (Vec<Rule>, Arc<Mutex<FakeSsm>>) {
     let state = Arc::new(Mutex::new(FakeSsm::default()));
-    let online = mock!(aws_sdk_ssm::Client::describe_instance_information).then_compute_output(|input| {
+    let failing = Arc::new(Mutex::new(fail.map(str::to_owned)));
+    let fails = move |operation: &str| {
+        let mut failing = failing.lock().unwrap();
+        let now = failing.as_deref() == Some(operation);
+        if now {
+            *failing = None;
+        }
+        now
+    };
+    let (fails_online, fails_send, fails_get) = (fails.clone(), fails.clone(), fails);
+    let online = mock!(aws_sdk_ssm::Client::describe_instance_information).then_compute_response(move |input| {
+        if fails_online("ssm:DescribeInstanceInformation") {
+            return MockResponse::Error(
+                aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationError::InternalServerError(
+                    aws_sdk_ssm::types::error::InternalServerError::builder().message("injected").build(),
+                ),
+            );
+        }
         let ids: Vec<String> = input
             .filters()
             .iter()
@@ -70,12 +93,23 @@ fn ssm_rules(canned: BTreeMap<String, Canned>) -> (Vec<Rule>, Arc<Mutex<FakeSsm>
                     .build()
             })
             .collect();
-        aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationOutput::builder()
-            .set_instance_information_list(Some(list))
-            .build()
+        MockResponse::Output(
+            aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationOutput::builder()
+                .set_instance_information_list(Some(list))
+                .build(),
+        )
     });
     let sending = state.clone();
-    let send = mock!(aws_sdk_ssm::Client::send_command).then_compute_output(move |input| {
+    let send = mock!(aws_sdk_ssm::Client::send_command).then_compute_response(move |input| {
+        if fails_send("ssm:SendCommand") {
+            return MockResponse::Error(
+                aws_sdk_ssm::operation::send_command::SendCommandError::InternalServerError(
+                    aws_sdk_ssm::types::error::InternalServerError::builder()
+                        .message("injected")
+                        .build(),
+                ),
+            );
+        }
         let mut state = sending.lock().unwrap();
         state.next += 1;
         let id = format!("cmd-{}", state.next);
@@ -91,12 +125,21 @@ fn ssm_rules(canned: BTreeMap<String, Canned>) -> (Vec<Rule>, Arc<Mutex<FakeSsm>
             .unwrap_or_default();
         state.sent.push((check.clone(), text));
         state.commands.insert(id.clone(), (check, 0));
-        aws_sdk_ssm::operation::send_command::SendCommandOutput::builder()
-            .command(Command::builder().command_id(id).build())
-            .build()
+        MockResponse::Output(
+            aws_sdk_ssm::operation::send_command::SendCommandOutput::builder()
+                .command(Command::builder().command_id(id).build())
+                .build(),
+        )
     });
     let polling = state.clone();
     let get = mock!(aws_sdk_ssm::Client::get_command_invocation).then_compute_response(move |input| {
+        if fails_get("ssm:GetCommandInvocation") {
+            return MockResponse::Error(GetCommandInvocationError::InternalServerError(
+                aws_sdk_ssm::types::error::InternalServerError::builder()
+                    .message("injected")
+                    .build(),
+            ));
+        }
         let mut state = polling.lock().unwrap();
         let id = input.command_id().unwrap_or_default().to_owned();
         let Some((check, polls)) = state.commands.get_mut(&id) else {
@@ -477,5 +520,110 @@ async fn a_runner_ssm_never_sees_ends_in_error_and_leaves_nothing() {
     assert!(
         remaining.iter().all(|(r, _)| r.kind != ResourceType::Instance),
         "{remaining:?}"
+    );
+}
+
+/// The calls the SSM mocks answer: their faults are the mocks' own errors.
+const MOCKED: [&str; 3] = [
+    "ssm:DescribeInstanceInformation",
+    "ssm:SendCommand",
+    "ssm:GetCommandInvocation",
+];
+
+/// The matrix's drill: one database, one volume, the launched runner, two checks.
+fn matrix_scenario(volume: &str, image: &str) -> String {
+    format!(
+        r#"
+name: aws-faults
+owner: tests@example.com
+cloud: aws
+max_duration: 3m
+targets: {{ rto: 1m, rpo: 24h }}
+region: us-east-1
+restores:
+  - id: orders-db
+    source: {{ rds_snapshot: {{ instance: orders-prod, snapshot: latest }} }}
+  - id: files
+    source: {{ ebs_snapshot: {{ volume: {volume}, snapshot: latest }} }}
+runner:
+  launch: {{ instance_type: t3.micro, ami: {image} }}
+checks:
+  - id: row-counts
+    script: postgres-row-counts.sh
+    needs: [orders-db]
+    env: {{ PGHOST: "{{{{ restores.orders-db.endpoint }}}}", TABLES: orders }}
+    expect: {{ row_counts: {{ orders: {{ at_least: 1000 }} }} }}
+    gates_rto: true
+  - id: files-fresh
+    script: file-mtime-watermark.sh
+    needs: [files]
+    env: {{ DATA_DIR: "{{{{ restores.files.mount_path }}}}" }}
+    watermark: true
+"#
+    )
+}
+
+/// A failure injected at the first call of each operation a drill makes (every call
+/// site, forward and teardown): a forward call's failure ends the drill in error or
+/// failure (RDS's event times only refine a measure: without them it passes), a
+/// teardown call's failure is retried; in every case nothing with the run's tag is left
+/// and production is unchanged.
+#[tokio::test]
+async fn a_failure_at_each_aws_call_ends_right_and_leaves_nothing() {
+    let watermark = jiff::Timestamp::now()
+        .saturating_sub(jiff::SignedDuration::from_hours(2))
+        .unwrap();
+    let run = |fault: Option<String>| {
+        let watermark = watermark.to_string();
+        async move {
+            let (_lock, url) = moto::moto().await;
+            let setup = moto::setup_clients(&url);
+            let (volume, image) = seed_production(&setup).await;
+            let before = production(&setup).await;
+            let mocked = fault.as_deref().filter(|f| MOCKED.contains(f));
+            if let Some(operation) = fault.as_deref().filter(|f| !MOCKED.contains(f)) {
+                moto::inject_fault(operation, 1);
+            }
+            let (rules, _) = ssm_rules_failing(canned_outputs(&watermark), mocked);
+            let rules: Vec<&Rule> = rules.iter().collect();
+            let cloud = cloud_with(&url, moto::ssm_with_mocks(&url, &rules), None);
+            let result = drill(&cloud, &load(&matrix_scenario(&volume, &image))).await;
+            moto::inject_fault("none", 0);
+            let label = fault.unwrap_or_else(|| "no fault".to_owned());
+            let left = cloud.list_by_tag(TAG_RUN_ID, Some(&result.run_id)).await.unwrap();
+            assert!(left.is_empty(), "{label}: left behind: {left:#?}");
+            assert_eq!(production(&setup).await, before, "{label}: production is unchanged");
+            (result, moto::sequence())
+        }
+    };
+    let (baseline, calls) = run(None).await;
+    assert_eq!(baseline.outcome, Outcome::Passed, "{:#?}", baseline.reasons);
+    let teardown_start = baseline.teardown.started_at.expect("teardown ran");
+    let mut operations: Vec<(String, bool)> = Vec::new();
+    for (at, operation) in &calls {
+        if !operations.iter().any(|(o, _)| o == operation) {
+            operations.push((operation.clone(), *at < teardown_start));
+        }
+    }
+    assert!(operations.len() > 30, "the drill's calls were recorded: {operations:?}");
+    for (operation, forward) in &operations {
+        let (result, _) = run(Some(operation.clone())).await;
+        let tolerated = !forward || operation == "rds:DescribeEvents";
+        if tolerated {
+            assert_eq!(result.outcome, Outcome::Passed, "{operation}: {:#?}", result.reasons);
+        } else {
+            assert!(
+                matches!(result.outcome, Outcome::Error | Outcome::Failed),
+                "{operation} failed in the drill, yet it {:?}",
+                result.outcome
+            );
+            assert!(!result.reasons.is_empty(), "{operation}: a reason is given");
+        }
+    }
+    println!(
+        "{} AWS fault cases run ({} forward call sites, {} teardown call sites)",
+        operations.len(),
+        operations.iter().filter(|(_, f)| *f).count(),
+        operations.iter().filter(|(_, f)| !*f).count()
     );
 }

@@ -1,5 +1,6 @@
 //! Integration tests of the `firedrill` binary: one test binary, a module per command.
 
+mod aws_backup;
 mod aws_drill;
 mod aws_ec2;
 mod aws_network;

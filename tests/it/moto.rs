@@ -24,8 +24,9 @@ static CALLS: std::sync::Mutex<std::collections::BTreeSet<String>> =
 /// The mutating calls of the current test, in order: operation and request body.
 static MUTATIONS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
 
-/// Every operation of the current test, in order (for the fault matrix).
-static SEQUENCE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+/// Every operation of the current test, in order, with when it was sent (for the fault
+/// matrix).
+static SEQUENCE: std::sync::Mutex<Vec<(jiff::Timestamp, String)>> = std::sync::Mutex::new(Vec::new());
 
 /// A fault to inject: the first `times` calls of this operation fail before they are sent.
 static FAULT: std::sync::Mutex<Option<(String, u32)>> = std::sync::Mutex::new(None);
@@ -45,7 +46,7 @@ pub fn mutations() -> Vec<(String, String)> {
 }
 
 /// The operations recorded since the test began, in order.
-pub fn sequence() -> Vec<String> {
+pub fn sequence() -> Vec<(jiff::Timestamp, String)> {
     lock(&SEQUENCE).clone()
 }
 
@@ -79,7 +80,7 @@ impl aws_sdk_ec2::config::Intercept for Recorder {
     ) -> Result<(), aws_sdk_ec2::error::BoxError> {
         let Some(call) = operation(cfg) else { return Ok(()) };
         lock(&CALLS).insert(call.clone());
-        lock(&SEQUENCE).push(call.clone());
+        lock(&SEQUENCE).push((jiff::Timestamp::now(), call.clone()));
         if is_mutating(&call) {
             let request = context.request();
             let body = request.body().bytes().map(String::from_utf8_lossy).unwrap_or_default();
@@ -87,10 +88,12 @@ impl aws_sdk_ec2::config::Intercept for Recorder {
         }
         let mut fault = lock(&FAULT);
         if let Some((target, times)) = fault.as_mut()
-            && *target == call && *times > 0 {
-                *times -= 1;
-                return Err(format!("injected failure of {call}").into());
-            }
+            && *target == call
+            && *times > 0
+        {
+            *times -= 1;
+            return Err(format!("injected failure of {call}").into());
+        }
         Ok(())
     }
 }
@@ -203,6 +206,11 @@ pub async fn moto() -> (MutexGuard<'static, ()>, String) {
     lock(&SEQUENCE).clear();
     *lock(&FAULT) = None;
     (guard, url)
+}
+
+/// The running server's address (after `moto()`).
+pub fn current_url() -> String {
+    SERVER.get_or_init(start).url.clone()
 }
 
 /// POST /moto-api/reset: wipes every service's state.

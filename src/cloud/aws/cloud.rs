@@ -55,7 +55,11 @@ impl AwsCloud {
         if ready.is_empty() {
             return Ok(());
         }
-        let times = self.rds_completion_times(&ready, since).await?;
+        // RDS's event time refines the detection time; without it (a throttled or failed
+        // DescribeEvents) the detection time stands, with its lag reported.
+        let Ok(times) = self.rds_completion_times(&ready, since).await else {
+            return Ok(());
+        };
         for status in statuses.values_mut() {
             if let RestoreStatus::Ready {
                 resource, completed_at, ..

@@ -159,13 +159,26 @@ impl AwsCloud {
         if let Some(tags) = &role_tags {
             may_delete(&resource, tags, run_id, now)?;
         }
-        if let Some(tags) = self.profile_tags(name).await? {
-            may_delete(&resource, &tags, run_id, now)?;
-            if role_tags.is_some() {
+        let profile = self
+            .clients
+            .iam
+            .get_instance_profile()
+            .instance_profile_name(name)
+            .send()
+            .await;
+        let profile = match profile.map_err(|e| classify("iam:GetInstanceProfile", &e)) {
+            Ok(found) => found.instance_profile().cloned(),
+            Err(CloudError::NotFound(_)) => None,
+            Err(error) => return Err(error),
+        };
+        if let Some(profile) = profile {
+            may_delete(&resource, &tag_map(profile.tags()), run_id, now)?;
+            // Only a role the profile holds is taken out (a crash may have left it out).
+            for role in profile.roles().iter().filter(|r| r.role_name() == name) {
                 let removed = iam
                     .remove_role_from_instance_profile()
                     .instance_profile_name(name)
-                    .role_name(name)
+                    .role_name(role.role_name())
                     .send()
                     .await
                     .map_err(|e| classify("iam:RemoveRoleFromInstanceProfile", &e));
