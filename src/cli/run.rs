@@ -316,6 +316,9 @@ async fn run_on_aws(
     if let Some(identity) = &preflight.identity {
         eprintln!("{}: acting as {identity} in {region}", scenario.name);
     }
+    for warning in &preflight.warnings {
+        eprintln!("warning: {warning}");
+    }
     if !preflight.problems.is_empty() {
         let problems: Vec<String> = preflight.problems.iter().map(|p| format!("  - {p}")).collect();
         return Err(format!(

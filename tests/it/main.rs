@@ -3,6 +3,7 @@
 mod aws_backup;
 mod aws_drill;
 mod aws_ec2;
+mod aws_kill;
 mod aws_network;
 mod aws_rds;
 mod crash;

@@ -15,6 +15,15 @@ pub struct PreflightReport {
     pub identity: Option<String>,
     /// What must be fixed first; empty when the drill may start.
     pub problems: Vec<String>,
+    /// What could not be checked (the drill still starts; AWS refuses at creation what
+    /// is really out of bounds, and teardown removes what was made).
+    pub warnings: Vec<String>,
+}
+
+/// Whether the account's quotas have room for the drill.
+enum Quota {
+    Room,
+    Exhausted(String),
 }
 
 impl AwsCloud {
@@ -50,8 +59,10 @@ impl AwsCloud {
                 report.problems.push(format!("restore `{}`: {problem}", restore.id));
             }
         }
-        if let Err(problem) = self.rds_quotas(scenario).await {
-            report.problems.push(problem);
+        match self.rds_quotas(scenario).await {
+            Ok(Quota::Room) => {}
+            Ok(Quota::Exhausted(problem)) => report.problems.push(problem),
+            Err(warning) => report.warnings.push(warning),
         }
         report
     }
@@ -75,7 +86,7 @@ impl AwsCloud {
     }
 
     /// RDS's account quotas have room for the databases the drill restores.
-    async fn rds_quotas(&self, scenario: &Scenario) -> Result<(), String> {
+    async fn rds_quotas(&self, scenario: &Scenario) -> Result<Quota, String> {
         let needed = |kinds: &[ResourceKind]| {
             scenario
                 .restores
@@ -86,7 +97,7 @@ impl AwsCloud {
         let instances = needed(&[ResourceKind::RdsInstance, ResourceKind::AuroraCluster]);
         let clusters = needed(&[ResourceKind::AuroraCluster]);
         if instances == 0 {
-            return Ok(());
+            return Ok(Quota::Room);
         }
         let attributes = self
             .clients
@@ -96,7 +107,7 @@ impl AwsCloud {
             .await
             .map_err(|e| {
                 format!(
-                    "cannot read RDS quotas: {}",
+                    "RDS quotas not checked: {}",
                     classify("rds:DescribeAccountAttributes", &e)
                 )
             })?;
@@ -109,12 +120,12 @@ impl AwsCloud {
             };
             let (used, max) = (quota.used().unwrap_or(0), quota.max().unwrap_or(i64::MAX));
             if want > 0 && used + want > max {
-                return Err(format!(
+                return Ok(Quota::Exhausted(format!(
                     "RDS quota {} has {used} of {max} in use; the drill needs {want} more: ask for a raise in Service Quotas",
                     quota.account_quota_name().unwrap_or("?")
-                ));
+                )));
             }
         }
-        Ok(())
+        Ok(Quota::Room)
     }
 }

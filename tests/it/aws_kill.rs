@@ -1,0 +1,156 @@
+//! The real binary on the AWS cloud (moto through `AWS_ENDPOINT_URL`), SIGKILLed in the
+//! middle of a drill once its restore has started; then `firedrill cleanup` finds what
+//! the run left from its journal and tags, leaves it alone while the run's lease lasts
+//! (without `--force`), and removes all of it with `--force`; production is unchanged.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use firedrill::cloud::{Cloud, TAG_RUN_ID};
+
+use crate::aws_drill::{production, seed_production};
+use crate::moto;
+use crate::support::root;
+
+fn aws_env(url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", url.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_REGION", moto::REGION.to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("AWS_CONFIG_FILE", "/nonexistent".to_owned()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_owned()),
+        ("NO_COLOR", "1".to_owned()),
+    ]
+}
+
+fn firedrill(args: &[&str], url: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args(args)
+        .current_dir(root())
+        .envs(aws_env(url))
+        .output()
+        .expect("the binary runs")
+}
+
+#[tokio::test]
+async fn a_killed_aws_drill_is_cleaned_up_from_its_journal_and_tags() {
+    let (_lock, url) = moto::moto().await;
+    let setup = moto::setup_clients(&url);
+    let (_, image) = seed_production(&setup).await;
+    let before = production(&setup).await;
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("killed.yaml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"name: aws-killed
+owner: tests@example.com
+cloud: aws
+max_duration: 1h
+targets: {{ rto: 30m, rpo: 24h }}
+region: us-east-1
+restores:
+  - id: orders-db
+    source: {{ rds_snapshot: {{ instance: orders-prod, snapshot: latest }} }}
+runner:
+  launch: {{ instance_type: t3.micro, ami: {image} }}
+checks:
+  - id: row-counts
+    script: postgres-row-counts.sh
+    needs: [orders-db]
+    env: {{ PGHOST: "{{{{ restores.orders-db.endpoint }}}}", TABLES: orders }}
+"#
+        ),
+    )
+    .unwrap();
+    let history = dir.path().join("history");
+    let checks = root().join("checks");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args([
+            "run",
+            scenario.to_str().unwrap(),
+            "--history",
+            history.to_str().unwrap(),
+        ])
+        .args(["--checks-dir", checks.to_str().unwrap()])
+        .current_dir(root())
+        .envs(aws_env(&url))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Killed as soon as the journal says the restore has started.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let journal = loop {
+        let found = std::fs::read_dir(history.join("aws-killed")).ok().and_then(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().ends_with(".journal.jsonl"))
+        });
+        if let Some(path) = found {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            if text.contains("\"restore_started\"") {
+                break path;
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut said = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut said).unwrap();
+            std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut said).unwrap();
+            panic!("the drill ended before it was killed ({status}): {said}");
+        }
+        assert!(Instant::now() < deadline, "the restore never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap(); // SIGKILL: no teardown runs
+    child.wait().unwrap();
+    let run_id = journal
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .trim_end_matches(".journal.jsonl")
+        .to_owned();
+    let cloud = moto::cloud(&url);
+    let left = cloud.list_by_tag(TAG_RUN_ID, Some(&run_id)).await.unwrap();
+    assert!(left.len() >= 5, "the killed run left its VPC and restore: {left:#?}");
+
+    // Inside its lease the run may still be running: cleanup leaves it alone.
+    let history = history.to_str().unwrap();
+    let region = ["--region", moto::REGION];
+    let polite = firedrill(
+        &[&["cleanup", "--run-id", &run_id, "--history", history][..], &region].concat(),
+        &url,
+    );
+    let said = String::from_utf8_lossy(&polite.stdout);
+    assert_eq!(
+        polite.status.code(),
+        Some(0),
+        "{said}{}",
+        String::from_utf8_lossy(&polite.stderr)
+    );
+    assert!(said.contains("left alone inside their lease"), "{said}");
+    let still = cloud.list_by_tag(TAG_RUN_ID, Some(&run_id)).await.unwrap();
+    assert_eq!(still.len(), left.len(), "nothing touched without --force");
+
+    let forced = firedrill(
+        &[
+            &["cleanup", "--run-id", &run_id, "--force", "--history", history][..],
+            &region,
+        ]
+        .concat(),
+        &url,
+    );
+    let said = String::from_utf8_lossy(&forced.stdout);
+    assert_eq!(
+        forced.status.code(),
+        Some(0),
+        "{said}{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    let remaining = cloud.list_by_tag(TAG_RUN_ID, Some(&run_id)).await.unwrap();
+    assert!(remaining.is_empty(), "{remaining:#?}");
+    assert_eq!(production(&setup).await, before, "production is unchanged");
+}
