@@ -200,6 +200,8 @@ pub struct CommandRequest {
     pub script: std::path::PathBuf,
     pub env: BTreeMap<String, String>,
     pub timeout: Duration,
+    /// Packages the script needs on the runner, installed first when missing.
+    pub packages: Vec<String>,
 }
 
 /// What a command did (GetCommandInvocation's ResponseCode, StandardOutputContent,

@@ -506,6 +506,7 @@ impl<C: Cloud> Drill<'_, C> {
             script: self.checks_dir.join(&check.script),
             env: self.check_env(check)?,
             timeout: check.timeout.as_duration(),
+            packages: check.packages.clone(),
         };
         let output = self
             .call(&format!("running check `{id}`"), || {

@@ -626,6 +626,12 @@ pub struct Check {
     /// What the check's result must look like to pass.
     #[serde(default)]
     pub expect: Expectations,
+    /// Distribution packages the script needs on the runner (e.g. `postgresql15`,
+    /// `mariadb105`): installed with dnf before the script when missing, from the Amazon
+    /// Linux repositories, which the isolated VPC reaches through its S3 gateway endpoint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9+._-]*$")))]
+    pub packages: Vec<String>,
     /// Whether recovery is reached only when this check has passed (counts toward RTO).
     #[serde(default = "yes")]
     pub gates_rto: bool,

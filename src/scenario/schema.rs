@@ -25,9 +25,24 @@ pub fn scenario_schema() -> &'static Value {
     &SCHEMA
 }
 
-/// The scenario schema as the pretty-printed text committed in `scenarios/`.
+/// The scenario schema as the pretty-printed text committed in `scenarios/`, its keys
+/// sorted: the text must not depend on whether a dependency turns on serde_json's
+/// `preserve_order`.
 pub fn scenario_schema_text() -> String {
-    let mut text = serde_json::to_string_pretty(scenario_schema()).expect("a JSON value prints");
+    let mut text = serde_json::to_string_pretty(&sorted(scenario_schema())).expect("a JSON value prints");
     text.push('\n');
     text
+}
+
+/// The value with every object's keys in sorted order.
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(object) => {
+            let mut keys: Vec<&String> = object.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&object[k]))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
 }

@@ -47,6 +47,9 @@ impl Canned {
 /// result.
 #[derive(Default)]
 pub struct FakeSsm {
+    /// How many more DescribeInstanceInformation and GetCommandInvocation calls answer
+    /// ThrottlingException.
+    pub throttled: u32,
     next: u32,
     commands: BTreeMap<String, (String, u32)>,
     sent: Vec<(String, String)>,
@@ -70,7 +73,27 @@ pub fn ssm_rules_failing(canned: BTreeMap<String, Canned>, fail: Option<&str>) -
         now
     };
     let (fails_online, fails_send, fails_get) = (fails.clone(), fails.clone(), fails);
+    let throttling = state.clone();
+    let throttle = move || {
+        let mut state = throttling.lock().unwrap();
+        let now = state.throttled > 0;
+        state.throttled = state.throttled.saturating_sub(1);
+        now.then(|| {
+            aws_sdk_ssm::error::ErrorMetadata::builder()
+                .code("ThrottlingException")
+                .message("Rate exceeded")
+                .build()
+        })
+    };
+    let throttle_online = throttle.clone();
     let online = mock!(aws_sdk_ssm::Client::describe_instance_information).then_compute_response(move |input| {
+        if let Some(throttled) = throttle_online() {
+            return MockResponse::Error(
+                aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationError::generic(
+                    throttled,
+                ),
+            );
+        }
         if fails_online("ssm:DescribeInstanceInformation") {
             return MockResponse::Error(
                 aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationError::InternalServerError(
@@ -133,6 +156,9 @@ pub fn ssm_rules_failing(canned: BTreeMap<String, Canned>, fail: Option<&str>) -
     });
     let polling = state.clone();
     let get = mock!(aws_sdk_ssm::Client::get_command_invocation).then_compute_response(move |input| {
+        if let Some(throttled) = throttle() {
+            return MockResponse::Error(GetCommandInvocationError::generic(throttled));
+        }
         if fails_get("ssm:GetCommandInvocation") {
             return MockResponse::Error(GetCommandInvocationError::InternalServerError(
                 aws_sdk_ssm::types::error::InternalServerError::builder()
@@ -353,6 +379,40 @@ pub async fn drill(cloud: &AwsCloud, loaded: &LoadedScenario) -> DrillResult {
 pub async fn assert_nothing_left(cloud: &AwsCloud, run_id: &str) {
     let left = cloud.list_by_tag(TAG_RUN_ID, Some(run_id)).await.unwrap();
     assert!(left.is_empty(), "left behind: {left:#?}");
+    let url = moto::current_url();
+    let tagged = moto::tagging(&url)
+        .get_resources()
+        .tag_filters(
+            aws_sdk_resourcegroupstagging::types::TagFilter::builder()
+                .key(TAG_RUN_ID)
+                .values(run_id)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let setup = moto::setup_clients(&url);
+    for mapping in tagged.resource_tag_mapping_list() {
+        let arn = mapping.resource_arn().unwrap_or_default();
+        // moto keeps terminated instances listed (with their tags) until a reset.
+        if let Some(instance) = arn.split(":instance/").nth(1) {
+            let found = setup
+                .ec2
+                .describe_instances()
+                .instance_ids(instance)
+                .send()
+                .await
+                .unwrap();
+            let live = found
+                .reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .any(|i| i.state().and_then(|s| s.name()).map(|n| n.as_str()) != Some("terminated"));
+            assert!(!live, "the tagging API lists a live instance of the run: {arn}");
+            continue;
+        }
+        panic!("the tagging API lists {arn} with the run's tag");
+    }
 }
 
 fn scenario_text(volume: &str, image: &str) -> String {
@@ -626,4 +686,29 @@ async fn a_failure_at_each_aws_call_ends_right_and_leaves_nothing() {
         operations.iter().filter(|(_, f)| *f).count(),
         operations.iter().filter(|(_, f)| !*f).count()
     );
+}
+
+#[tokio::test]
+async fn throttled_ssm_calls_are_retried_without_sending_a_check_twice() {
+    let (_lock, url) = moto::moto().await;
+    let setup = moto::setup_clients(&url);
+    let (volume, image) = seed_production(&setup).await;
+    let watermark = jiff::Timestamp::now()
+        .saturating_sub(jiff::SignedDuration::from_hours(1))
+        .unwrap();
+    let (rules, state) = ssm_rules(canned_outputs(&watermark.to_string()));
+    state.lock().unwrap().throttled = 6;
+    let rules: Vec<&Rule> = rules.iter().collect();
+    let cloud = cloud_with(&url, moto::ssm_with_mocks(&url, &rules), None);
+    let result = drill(&cloud, &load(&matrix_scenario(&volume, &image))).await;
+    assert_eq!(result.outcome, Outcome::Passed, "{:#?}", result.reasons);
+    let state = state.lock().unwrap();
+    assert_eq!(state.throttled, 0, "every throttled answer was given");
+    assert_eq!(
+        state.sent.len(),
+        2,
+        "each check sent once: {:?}",
+        state.sent.iter().map(|s| &s.0).collect::<Vec<_>>()
+    );
+    assert_nothing_left(&cloud, &result.run_id).await;
 }

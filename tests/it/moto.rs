@@ -261,7 +261,13 @@ fn clients_with(url: &str, record: bool) -> Clients {
         ssm: moto_client!(aws_sdk_ssm, url, record),
         iam: moto_client!(aws_sdk_iam, url, record),
         sts: moto_client!(aws_sdk_sts, url, record),
+        kms: moto_client!(aws_sdk_kms, url, record),
     }
+}
+
+/// The tagging API's client (GetResources), for the tests' own look at what is tagged.
+pub fn tagging(url: &str) -> aws_sdk_resourcegroupstagging::Client {
+    moto_client!(aws_sdk_resourcegroupstagging, url, false)
 }
 
 /// An SSM client whose calls matching `rules` are answered by the mocks (what moto

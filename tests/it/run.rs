@@ -139,10 +139,53 @@ fn an_invalid_scenario_runs_nothing() {
     assert!(!dir.path().join("history").exists(), "nothing was written");
 }
 
+/// Runs the binary with an AWS environment of the test's own (no profile files, no
+/// instance metadata), so nothing on this machine can reach a real account.
+fn firedrill_aws(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
+        .output()
+        .expect("the binary runs")
+}
+
 #[test]
-fn aws_scenarios_wait_for_the_aws_cloud() {
+fn an_aws_drill_whose_preflight_fails_exits_3_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let output = run(&root().join("scenarios/rds-snapshot.yaml"), &dir.path().join("history"));
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("not built yet"));
+    let history = dir.path().join("history");
+    // Nothing listens on port 9: every call fails before anything can be created.
+    let output = firedrill_aws(
+        &[
+            "run",
+            "scenarios/rds-snapshot.yaml",
+            "--history",
+            history.to_str().unwrap(),
+        ],
+        &[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_MAX_ATTEMPTS", "1"),
+        ],
+    );
+    let said = format!("{}{}", stdout(&output), stderr(&output));
+    assert_eq!(output.status.code(), Some(3), "{said}");
+    assert!(said.contains("preflight failed; nothing was created"), "{said}");
+    assert!(said.contains("sts:GetCallerIdentity"), "says which call failed: {said}");
+    assert!(!history.exists(), "no journal, no result: nothing was started");
+}
+
+#[test]
+fn aws_cleanup_without_a_region_says_so_and_does_nothing() {
+    let output = firedrill_aws(&["cleanup", "--all"], &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no AWS region"), "{}", stderr(&output));
 }

@@ -37,6 +37,7 @@ pub struct Clients {
     pub ssm: aws_sdk_ssm::Client,
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
+    pub kms: aws_sdk_kms::Client,
 }
 
 impl Clients {
@@ -49,6 +50,7 @@ impl Clients {
             ssm: aws_sdk_ssm::Client::new(config),
             iam: aws_sdk_iam::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
+            kms: aws_sdk_kms::Client::new(config),
         }
     }
 }

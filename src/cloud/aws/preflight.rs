@@ -53,6 +53,11 @@ impl AwsCloud {
                     restore.id
                 ));
             }
+            if let Some(key) = &restore.overrides.kms_key
+                && let Err(problem) = self.kms_key_usable(key).await
+            {
+                report.problems.push(format!("restore `{}`: {problem}", restore.id));
+            }
             if let RestoreSource::AwsBackup(source) = &restore.source
                 && let Err(problem) = self.restore_role_usable(source).await
             {
@@ -83,6 +88,25 @@ impl AwsCloud {
                 other => Err(format!("cannot read AWS Backup's restore role {role}: {other}")),
             },
         }
+    }
+
+    /// The KMS key a copy is encrypted with exists and is enabled.
+    async fn kms_key_usable(&self, key: &str) -> Result<(), String> {
+        let described = self.clients.kms.describe_key().key_id(key).send().await;
+        let described = described.map_err(|e| match classify("kms:DescribeKey", &e) {
+            CloudError::NotFound(_) => format!("the KMS key {key} does not exist in {}", self.region),
+            other => format!("the KMS key {key} cannot be used: {other}"),
+        })?;
+        let metadata = described
+            .key_metadata()
+            .ok_or_else(|| format!("KMS returned nothing about the key {key}"))?;
+        let state = metadata.key_state().map(|s| s.as_str()).unwrap_or("unknown");
+        if !metadata.enabled() || state != "Enabled" {
+            return Err(format!(
+                "the KMS key {key} is {state}: enable it or name another in `overrides.kms_key`"
+            ));
+        }
+        Ok(())
     }
 
     /// RDS's account quotas have room for the databases the drill restores.

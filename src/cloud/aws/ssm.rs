@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use aws_sdk_ssm::types::{CommandInvocationStatus, InstanceInformationStringFilter};
 use base64::Engine as _;
@@ -90,6 +91,15 @@ pub fn command_script(
     let engine = base64::engine::general_purpose::STANDARD;
     let dir = format!("{WORK_DIR}/{}", request.check);
     let mut text = String::from("set -u\n");
+    if !request.packages.is_empty() {
+        let packages: Vec<String> = request.packages.iter().map(|p| quote(p)).collect();
+        let packages = packages.join(" ");
+        let _ = writeln!(
+            text,
+            "rpm -q {packages} >/dev/null 2>&1 || dnf install -y -q {packages} >&2 || {{ echo 'firedrill: cannot install {}' >&2; exit 3; }}",
+            request.packages.join(" ")
+        );
+    }
     if !mounts.is_empty() {
         text.push_str(MOUNT_FUNCTION);
         for (volume, device) in mounts {
@@ -199,10 +209,16 @@ impl AwsCloud {
             .and_then(|c| c.command_id())
             .ok_or_else(|| CloudError::Failed("SendCommand returned no command id".into()))?
             .to_owned();
+        // Once sent, the command is only waited for: a throttled look is tried again
+        // later here, never by sending the check a second time.
+        let mut pause = self.waits.poll;
         loop {
-            tokio::time::sleep(self.waits.poll).await;
-            if let Some(output) = self.invocation(&command_id, instance).await? {
-                return Ok(output);
+            tokio::time::sleep(pause).await;
+            match self.invocation(&command_id, instance).await {
+                Ok(Some(output)) => return Ok(output),
+                Ok(None) => pause = self.waits.poll,
+                Err(error) if error.is_retryable() => pause = (pause * 2).min(Duration::from_secs(10)),
+                Err(error) => return Err(error),
             }
         }
     }
@@ -302,6 +318,7 @@ mod tests {
             script: "checks/x.sh".into(),
             env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             timeout: std::time::Duration::from_secs(600),
+            packages: Vec::new(),
         }
     }
 
@@ -385,6 +402,19 @@ mod tests {
             .expect(&text);
         assert!(mount < text.find("exec bash check.sh").unwrap());
         assert!(text.contains("mount -o ro"));
+    }
+
+    #[test]
+    fn missing_packages_are_installed_before_the_script() {
+        let mut with_tools = request(&[]);
+        with_tools.packages = vec!["postgresql15".into()];
+        let text = command_script(&with_tools, b"true", &BTreeMap::new(), &[], "us-east-1").unwrap();
+        let install = text
+            .find("rpm -q 'postgresql15' >/dev/null 2>&1 || dnf install -y -q 'postgresql15'")
+            .expect(&text);
+        assert!(install < text.find("exec bash check.sh").unwrap());
+        let without = command_script(&request(&[]), b"true", &BTreeMap::new(), &[], "us-east-1").unwrap();
+        assert!(!without.contains("dnf"), "{without}");
     }
 
     #[test]
