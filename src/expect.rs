@@ -99,6 +99,7 @@ mod tests {
             env: BTreeMap::new(),
             timeout: HumanDuration::from_secs(60),
             expect,
+            packages: vec![],
             gates_rto: true,
             watermark,
         }
