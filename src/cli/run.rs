@@ -311,7 +311,9 @@ async fn run_on_aws(
 ) -> Result<(DrillResult, Written), String> {
     let scenario = &loaded.scenario;
     let region = args.region.as_deref().unwrap_or(&scenario.region);
-    let cloud = AwsCloud::from_env(Some(region), args.profile.as_deref(), scenario.assume_role.as_deref()).await?;
+    let cloud = AwsCloud::from_env(Some(region), args.profile.as_deref(), scenario.assume_role.as_deref())
+        .await?
+        .with_check_output(scenario.check_output.clone());
     let preflight = cloud.preflight(scenario).await;
     if let Some(identity) = &preflight.identity {
         eprintln!("{}: acting as {identity} in {region}", scenario.name);

@@ -56,6 +56,11 @@ pub struct Scenario {
     /// Extra tags put on every resource the drill creates (beside the `firedrill:` tags).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// Where SSM writes each check's whole output (AWS): SSM returns at most 24,000
+    /// characters of output and 8,000 of errors; with a bucket, firedrill reads the rest
+    /// from S3. The runner's role may then put objects under the prefix, nothing else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_output: Option<CheckOutput>,
     /// What to restore.
     #[schemars(length(min = 1))]
     pub restores: Vec<Restore>,
@@ -515,6 +520,23 @@ pub struct AmiSource {
     /// The image id (`ami-…`).
     #[schemars(regex(pattern = r"^ami-[0-9a-f]{8,17}$"))]
     pub image: String,
+}
+
+/// An S3 location for the checks' output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckOutput {
+    /// The bucket (in the drill's region).
+    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"))]
+    pub s3_bucket: String,
+    /// The key prefix; the run id and check id follow it.
+    #[serde(default = "default_output_prefix")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9!_.*'()/-]*$"))]
+    pub s3_prefix: String,
+}
+
+fn default_output_prefix() -> String {
+    "firedrill/".to_owned()
 }
 
 fn latest() -> String {

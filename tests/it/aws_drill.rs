@@ -30,6 +30,8 @@ pub struct Canned {
     pub status: CommandInvocationStatus,
     pub exit_code: i32,
     pub stdout: String,
+    /// Where the agent wrote the whole output (StandardOutputUrl), when SSM cut it.
+    pub url: Option<String>,
 }
 
 impl Canned {
@@ -38,6 +40,7 @@ impl Canned {
             status: CommandInvocationStatus::Success,
             exit_code: 0,
             stdout: stdout.to_owned(),
+            url: None,
         }
     }
 }
@@ -193,6 +196,7 @@ pub fn ssm_rules_failing(canned: BTreeMap<String, Canned>, fail: Option<&str>) -
                         .status(answer.status)
                         .response_code(answer.exit_code)
                         .standard_output_content(answer.stdout)
+                        .set_standard_output_url(answer.url)
                         .execution_start_date_time("2026-11-25T12:00:00.000Z")
                         .execution_end_date_time("2026-11-25T12:00:01.000Z")
                         .build(),
@@ -546,6 +550,7 @@ async fn failing_and_timed_out_checks_fail_the_drill_and_still_leave_nothing() {
             status: CommandInvocationStatus::TimedOut,
             exit_code: -1,
             stdout: String::new(),
+            url: None,
         },
     );
     let (rules, _) = ssm_rules(canned);
@@ -709,4 +714,53 @@ async fn throttled_ssm_calls_are_retried_without_sending_a_check_twice() {
         assert_eq!(sent.len(), 2, "each check sent once: {sent:?}");
     }
     assert_nothing_left(&cloud, &result.run_id).await;
+}
+
+#[tokio::test]
+async fn output_ssm_cuts_is_read_whole_from_the_output_bucket() {
+    let (_lock, url) = moto::moto().await;
+    let setup = moto::setup_clients(&url);
+    let (volume, image) = seed_production(&setup).await;
+    setup.s3.create_bucket().bucket("drill-output").send().await.unwrap();
+    // What the agent would have written: 30,000 characters, the row count at the end.
+    let key = "firedrill/run/row-counts/cmd/i-1/awsrunShellScript/0.awsrunShellScript/stdout";
+    let whole = format!("{}\nrows.orders=1200\n", "x".repeat(30_000));
+    setup
+        .s3
+        .put_object()
+        .bucket("drill-output")
+        .key(key)
+        .body(whole.into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+    let watermark = jiff::Timestamp::now()
+        .saturating_sub(jiff::SignedDuration::from_hours(1))
+        .unwrap();
+    let mut canned = canned_outputs(&watermark.to_string());
+    canned.insert(
+        "row-counts".into(),
+        Canned {
+            url: Some(format!("{url}/drill-output/{key}")),
+            ..Canned::ok(&"x".repeat(24_000))
+        },
+    );
+    let (rules, state) = ssm_rules(canned);
+    let rules: Vec<&Rule> = rules.iter().collect();
+    let output = firedrill::scenario::CheckOutput {
+        s3_bucket: "drill-output".into(),
+        s3_prefix: "firedrill/".into(),
+    };
+    let cloud = cloud_with(&url, moto::ssm_with_mocks(&url, &rules), None).with_check_output(Some(output));
+    let result = drill(&cloud, &load(&matrix_scenario(&volume, &image))).await;
+    assert_eq!(
+        result.outcome,
+        Outcome::Passed,
+        "the row count is read past SSM's cut: {:#?}",
+        result.reasons
+    );
+    let sent = state.lock().unwrap().sent.len();
+    assert_eq!(sent, 2);
+    assert_nothing_left(&cloud, &result.run_id).await;
+    moto::assert_calls_allowed_by_the_iam_policy();
 }

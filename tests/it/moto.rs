@@ -253,6 +253,20 @@ macro_rules! moto_client {
     }};
 }
 
+/// S3 on moto: path-style addresses (a bucket cannot be a subdomain of 127.0.0.1).
+fn s3_client(url: &str, record: bool) -> aws_sdk_s3::Client {
+    let credentials = aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "moto");
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new(REGION))
+        .endpoint_url(url)
+        .force_path_style(true)
+        .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        .credentials_provider(credentials);
+    let config = if record { config.interceptor(Recorder) } else { config };
+    aws_sdk_s3::Client::from_conf(config.build())
+}
+
 fn clients_with(url: &str, record: bool) -> Clients {
     Clients {
         ec2: moto_client!(aws_sdk_ec2, url, record),
@@ -262,6 +276,7 @@ fn clients_with(url: &str, record: bool) -> Clients {
         iam: moto_client!(aws_sdk_iam, url, record),
         sts: moto_client!(aws_sdk_sts, url, record),
         kms: moto_client!(aws_sdk_kms, url, record),
+        s3: s3_client(url, record),
     }
 }
 

@@ -15,6 +15,22 @@ pub const PATH: &str = "/firedrill/";
 
 const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
+/// The runner role's one inline policy, when checks write their output to S3.
+const OUTPUT_POLICY: &str = "firedrill-check-output";
+
+/// Put objects under the output prefix, nothing else.
+fn output_policy(partition: &str, output: &crate::scenario::CheckOutput) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": format!("arn:{partition}:s3:::{}/{}*", output.s3_bucket, output.s3_prefix),
+        }]
+    })
+    .to_string()
+}
+
 /// The AWS partition of a region (managed policy ARNs differ in China and GovCloud).
 pub fn partition(region: &str) -> &'static str {
     if region.starts_with("cn-") {
@@ -84,6 +100,15 @@ impl AwsCloud {
             .send()
             .await
             .map_err(|e| classify("iam:AttachRolePolicy", &e))?;
+        if let Some(output) = &self.check_output {
+            iam.put_role_policy()
+                .role_name(&name)
+                .policy_name(OUTPUT_POLICY)
+                .policy_document(output_policy(partition(&self.region), output))
+                .send()
+                .await
+                .map_err(|e| classify("iam:PutRolePolicy", &e))?;
+        }
         iam.add_role_to_instance_profile()
             .instance_profile_name(&name)
             .role_name(&name)
@@ -202,6 +227,21 @@ impl AwsCloud {
                     .send()
                     .await;
                 ignore_not_found(detached.map(drop).map_err(|e| classify("iam:DetachRolePolicy", &e)))?;
+            }
+            let inline = iam
+                .list_role_policies()
+                .role_name(name)
+                .send()
+                .await
+                .map_err(|e| classify("iam:ListRolePolicies", &e))?;
+            for policy in inline.policy_names() {
+                let deleted = iam
+                    .delete_role_policy()
+                    .role_name(name)
+                    .policy_name(policy)
+                    .send()
+                    .await;
+                ignore_not_found(deleted.map(drop).map_err(|e| classify("iam:DeleteRolePolicy", &e)))?;
             }
             let deleted = iam.delete_role().role_name(name).send().await;
             ignore_not_found(deleted.map(drop).map_err(|e| classify("iam:DeleteRole", &e)))?;

@@ -38,6 +38,7 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
     pub kms: aws_sdk_kms::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Clients {
@@ -51,6 +52,7 @@ impl Clients {
             iam: aws_sdk_iam::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
+            s3: aws_sdk_s3::Client::new(config),
         }
     }
 }
@@ -91,6 +93,8 @@ pub struct AwsCloud {
     account: Mutex<Option<String>>,
     /// Restored volumes attached to the runner so far, by volume id, with their device.
     attached: Mutex<BTreeMap<String, String>>,
+    /// Where SSM writes the checks' whole output, if the scenario says.
+    check_output: Option<crate::scenario::CheckOutput>,
 }
 
 impl AwsCloud {
@@ -139,12 +143,19 @@ impl AwsCloud {
             job_tags: Mutex::new(BTreeMap::new()),
             account: Mutex::new(None),
             attached: Mutex::new(BTreeMap::new()),
+            check_output: None,
         }
     }
 
     /// The same account, waiting and looking as `waits` says.
     pub fn with_waits(mut self, waits: Waits) -> Self {
         self.waits = waits;
+        self
+    }
+
+    /// The same account, with SSM writing the checks' whole output to `output`.
+    pub fn with_check_output(mut self, output: Option<crate::scenario::CheckOutput>) -> Self {
+        self.check_output = output;
         self
     }
 

@@ -149,6 +149,27 @@ pub fn command_script(
     Ok(text)
 }
 
+/// The key prefix of one check's output objects.
+fn output_prefix(prefix: &str, request: &CommandRequest) -> String {
+    let run = request.env.get("FIREDRILL_RUN_ID").map(String::as_str).unwrap_or("run");
+    format!("{prefix}{run}/{}", request.check)
+}
+
+/// The bucket and key of an S3 object URL as SSM gives them: path style
+/// (`https://s3.<region>.amazonaws.com/<bucket>/<key>`) or virtual-hosted
+/// (`https://<bucket>.s3.<region>.amazonaws.com/<key>`).
+pub fn s3_location(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let (host, path) = rest.split_once('/')?;
+    if host.starts_with("s3.") || host.starts_with("s3-") || !host.contains(".s3") {
+        let (bucket, key) = path.split_once('/')?;
+        Some((bucket.to_owned(), key.to_owned()))
+    } else {
+        let bucket = host.split(".s3").next()?;
+        Some((bucket.to_owned(), path.to_owned()))
+    }
+}
+
 /// Whether SSM cut a command's output at its limits (the result says so).
 pub fn output_truncated(stdout: &str, stderr: &str) -> bool {
     stdout.chars().count() >= STDOUT_LIMIT || stderr.chars().count() >= STDERR_LIMIT
@@ -201,6 +222,8 @@ impl AwsCloud {
             .parameters("commands", vec![commands])
             .parameters("executionTimeout", vec![seconds.to_string()])
             .timeout_seconds(i32::try_from(seconds.clamp(30, 2_592_000)).unwrap_or(i32::MAX))
+            .set_output_s3_bucket_name(self.check_output.as_ref().map(|o| o.s3_bucket.clone()))
+            .set_output_s3_key_prefix(self.check_output.as_ref().map(|o| output_prefix(&o.s3_prefix, request)))
             .send()
             .await
             .map_err(|e| classify("ssm:SendCommand", &e))?;
@@ -270,10 +293,15 @@ impl AwsCloud {
         };
         let now = Timestamp::now();
         let time = |text: Option<&str>| text.and_then(|t| t.parse::<Timestamp>().ok()).unwrap_or(now);
-        if output_truncated(&stdout, &stderr) {
+        let (stdout, mut stderr) = if output_truncated(&stdout, &stderr) {
+            self.whole_output(&invocation, stdout, stderr).await
+        } else {
+            (stdout, stderr)
+        };
+        if output_truncated(&stdout, &stderr) && self.check_output.is_none() {
             let _ = write!(
                 stderr,
-                "\nfiredrill: SSM returns at most {STDOUT_LIMIT} characters of output and {STDERR_LIMIT} of errors; the rest was cut"
+                "\nfiredrill: SSM returns at most {STDOUT_LIMIT} characters of output and {STDERR_LIMIT} of errors; the rest was cut (set `check_output` to keep it all)"
             );
         }
         Ok(Some(CommandOutput {
@@ -283,6 +311,51 @@ impl AwsCloud {
             started_at: time(invocation.execution_start_date_time()),
             ended_at: time(invocation.execution_end_date_time()),
         }))
+    }
+
+    /// The whole output of a command SSM cut, read from the S3 objects its agent wrote
+    /// (the invocation's StandardOutputUrl and StandardErrorUrl); what cannot be read
+    /// stays cut, and says so.
+    async fn whole_output(
+        &self,
+        invocation: &aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationOutput,
+        stdout: String,
+        mut stderr: String,
+    ) -> (String, String) {
+        if self.check_output.is_none() {
+            return (stdout, stderr);
+        }
+        let read = |url: Option<&str>| {
+            let location = url.and_then(s3_location);
+            async move {
+                let (bucket, key) = location.ok_or("SSM gave no S3 address for it".to_owned())?;
+                let object = self
+                    .clients
+                    .s3
+                    .get_object()
+                    .bucket(&bucket)
+                    .key(&key)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:GetObject", &e).to_string())?;
+                let bytes = object.body.collect().await.map_err(|e| e.to_string())?.into_bytes();
+                Ok::<String, String>(String::from_utf8_lossy(&bytes).into_owned())
+            }
+        };
+        let whole_stdout = read(invocation.standard_output_url()).await;
+        let whole_stderr = read(invocation.standard_error_url()).await;
+        let stdout = match whole_stdout {
+            Ok(text) => text,
+            Err(error) => {
+                let _ = write!(
+                    stderr,
+                    "\nfiredrill: the whole output could not be read from S3 ({error}); it is cut"
+                );
+                stdout
+            }
+        };
+        let stderr = whole_stderr.unwrap_or(stderr);
+        (stdout, stderr)
     }
 
     /// The AMI a runner is launched from: an id as is, or an SSM public parameter
@@ -415,6 +488,28 @@ mod tests {
         assert!(install < text.find("exec bash check.sh").unwrap());
         let without = command_script(&request(&[]), b"true", &BTreeMap::new(), &[], "us-east-1").unwrap();
         assert!(!without.contains("dnf"), "{without}");
+    }
+
+    #[test]
+    fn output_urls_are_read_in_both_styles() {
+        assert_eq!(
+            s3_location(
+                "https://s3.eu-west-1.amazonaws.com/drill-out/firedrill/r/c/cmd/i-1/awsrunShellScript/0.awsrunShellScript/stdout"
+            ),
+            Some((
+                "drill-out".into(),
+                "firedrill/r/c/cmd/i-1/awsrunShellScript/0.awsrunShellScript/stdout".into()
+            ))
+        );
+        assert_eq!(
+            s3_location("https://drill-out.s3.amazonaws.com/p/stdout"),
+            Some(("drill-out".into(), "p/stdout".into()))
+        );
+        assert_eq!(
+            s3_location("http://127.0.0.1:5055/drill-out/p/stdout"),
+            Some(("drill-out".into(), "p/stdout".into()))
+        );
+        assert_eq!(s3_location("not a url"), None);
     }
 
     #[test]
