@@ -764,3 +764,117 @@ async fn output_ssm_cuts_is_read_whole_from_the_output_bucket() {
     assert_nothing_left(&cloud, &result.run_id).await;
     moto::assert_calls_allowed_by_the_iam_policy();
 }
+
+#[tokio::test]
+async fn aurora_snapshot_and_point_in_time_restores_get_their_instance_and_go() {
+    let (_lock, url) = moto::moto().await;
+    let setup = moto::setup_clients(&url);
+    let (_, image) = seed_production(&setup).await;
+    setup
+        .rds
+        .create_db_cluster()
+        .db_cluster_identifier("orders-aurora")
+        .engine("aurora-postgresql")
+        .master_username("admin")
+        .master_user_password("not-a-real-password")
+        .send()
+        .await
+        .unwrap();
+    setup
+        .rds
+        .create_db_cluster_snapshot()
+        .db_cluster_identifier("orders-aurora")
+        .db_cluster_snapshot_identifier("orders-aurora-nightly")
+        .send()
+        .await
+        .unwrap();
+    let before = production(&setup).await;
+    let clusters_before = format!(
+        "{:?}",
+        setup
+            .rds
+            .describe_db_clusters()
+            .send()
+            .await
+            .unwrap()
+            .db_clusters()
+            .iter()
+            .map(|c| (
+                c.db_cluster_identifier().map(str::to_owned),
+                c.status().map(str::to_owned)
+            ))
+            .collect::<Vec<_>>()
+    );
+    let text = format!(
+        r#"
+name: aws-aurora
+owner: tests@example.com
+cloud: aws
+max_duration: 1h
+targets: {{ rto: 30m, rpo: 24h }}
+region: us-east-1
+restores:
+  - id: from-snapshot
+    source: {{ aurora_cluster_snapshot: {{ cluster: orders-aurora, snapshot: latest }} }}
+    overrides: {{ instance_class: db.r6g.large }}
+  - id: to-a-time
+    source: {{ aurora_point_in_time: {{ cluster: orders-aurora, time: latest }} }}
+runner:
+  launch: {{ instance_type: t3.micro, ami: {image} }}
+checks:
+  - id: snapshot-rows
+    script: postgres-row-counts.sh
+    needs: [from-snapshot]
+    env: {{ PGHOST: "{{{{ restores.from-snapshot.endpoint }}}}", TABLES: orders }}
+    expect: {{ row_counts: {{ orders: {{ at_least: 1000 }} }} }}
+  - id: pitr-rows
+    script: postgres-row-counts.sh
+    needs: [to-a-time]
+    env: {{ PGHOST: "{{{{ restores.to-a-time.endpoint }}}}", TABLES: orders }}
+    expect: {{ row_counts: {{ orders: {{ at_least: 1000 }} }} }}
+"#
+    );
+    let canned = BTreeMap::from([
+        ("snapshot-rows".to_owned(), Canned::ok("rows.orders=1200\n")),
+        ("pitr-rows".to_owned(), Canned::ok("rows.orders=1300\n")),
+    ]);
+    let (rules, _) = ssm_rules(canned);
+    let rules: Vec<&Rule> = rules.iter().collect();
+    let cloud = cloud_with(&url, moto::ssm_with_mocks(&url, &rules), None);
+    let result = drill(&cloud, &load(&text)).await;
+    assert_eq!(result.outcome, Outcome::Passed, "{:#?}", result.reasons);
+    let deleted: Vec<ResourceType> = result.teardown.deleted.iter().map(|r| r.kind).collect();
+    assert_eq!(
+        deleted.iter().filter(|k| **k == ResourceType::DbCluster).count(),
+        2,
+        "{deleted:?}"
+    );
+    assert!(
+        deleted.iter().filter(|k| **k == ResourceType::DbInstance).count() >= 2,
+        "each cluster got its instance, and both went: {deleted:?}"
+    );
+    assert_nothing_left(&cloud, &result.run_id).await;
+    assert_eq!(production(&setup).await, before);
+    let clusters_after = format!(
+        "{:?}",
+        setup
+            .rds
+            .describe_db_clusters()
+            .send()
+            .await
+            .unwrap()
+            .db_clusters()
+            .iter()
+            .map(|c| (
+                c.db_cluster_identifier().map(str::to_owned),
+                c.status().map(str::to_owned)
+            ))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        clusters_after, clusters_before,
+        "production's cluster is unchanged, the copies are gone"
+    );
+    assert_mutations_target_the_run(&result);
+    moto::assert_calls_allowed_by_the_iam_policy();
+}
