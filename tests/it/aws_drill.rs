@@ -789,22 +789,7 @@ async fn aurora_snapshot_and_point_in_time_restores_get_their_instance_and_go() 
         .await
         .unwrap();
     let before = production(&setup).await;
-    let clusters_before = format!(
-        "{:?}",
-        setup
-            .rds
-            .describe_db_clusters()
-            .send()
-            .await
-            .unwrap()
-            .db_clusters()
-            .iter()
-            .map(|c| (
-                c.db_cluster_identifier().map(str::to_owned),
-                c.status().map(str::to_owned)
-            ))
-            .collect::<Vec<_>>()
-    );
+    let clusters_before = clusters(&setup).await;
     let text = format!(
         r#"
 name: aws-aurora
@@ -855,26 +840,26 @@ checks:
     );
     assert_nothing_left(&cloud, &result.run_id).await;
     assert_eq!(production(&setup).await, before);
-    let clusters_after = format!(
-        "{:?}",
-        setup
-            .rds
-            .describe_db_clusters()
-            .send()
-            .await
-            .unwrap()
-            .db_clusters()
-            .iter()
-            .map(|c| (
-                c.db_cluster_identifier().map(str::to_owned),
-                c.status().map(str::to_owned)
-            ))
-            .collect::<Vec<_>>()
-    );
+    let clusters_after = clusters(&setup).await;
     assert_eq!(
         clusters_after, clusters_before,
         "production's cluster is unchanged, the copies are gone"
     );
     assert_mutations_target_the_run(&result);
     moto::assert_calls_allowed_by_the_iam_policy();
+}
+
+/// Every DB cluster's id and status.
+async fn clusters(setup: &Clients) -> Vec<(Option<String>, Option<String>)> {
+    let found = setup.rds.describe_db_clusters().send().await.unwrap();
+    found
+        .db_clusters()
+        .iter()
+        .map(|c| {
+            (
+                c.db_cluster_identifier().map(str::to_owned),
+                c.status().map(str::to_owned),
+            )
+        })
+        .collect()
 }

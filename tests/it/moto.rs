@@ -134,8 +134,8 @@ struct Server {
     _child: ChildGuard,
 }
 
-/// Ends the server when the test binary's statics are dropped (or, failing that, moto
-/// exits when its stdin closes with the test process).
+/// Ends the server if the server is ever dropped (moto also exits when its stdin
+/// closes with the test process).
 struct ChildGuard(Child);
 
 impl Drop for ChildGuard {
@@ -174,7 +174,12 @@ fn start() -> Server {
         install(&binary);
     }
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(&binary)
+    // moto_server runs under its venv's python with a watcher that ends it when its stdin
+    // closes, that is when this test process ends however it ends (statics are never
+    // dropped, so the guard below does not run at exit).
+    let python = binary.with_file_name("python3");
+    let child = Command::new(&python)
+        .args(["-c", STOP_WITH_PARENT, binary.to_str().expect("a UTF-8 path")])
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         .stdin(Stdio::piped())
@@ -193,6 +198,18 @@ fn start() -> Server {
         _child: ChildGuard(child),
     }
 }
+
+/// Runs the moto_server script given first, ending the process once stdin closes.
+const STOP_WITH_PARENT: &str = r#"
+import os, runpy, sys, threading
+def watch():
+    sys.stdin.read()
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+script = sys.argv[1]
+sys.argv = [script] + sys.argv[2:]
+runpy.run_path(script, run_name="__main__")
+"#;
 
 static SERVER: OnceLock<Server> = OnceLock::new();
 static LOCK: Mutex<()> = Mutex::const_new(());

@@ -239,6 +239,25 @@ impl AwsCloud {
         }
     }
 
+    /// A volume's state, and whether it is attached to `instance`.
+    async fn volume_attachment(&self, volume: &str, instance: &str) -> Result<(String, bool), CloudError> {
+        let described = self
+            .clients
+            .ec2
+            .describe_volumes()
+            .volume_ids(volume)
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeVolumes", &e))?;
+        let found = described.volumes().first();
+        let state = found
+            .and_then(|v| v.state())
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default();
+        let here = found.is_some_and(|v| v.attachments().iter().any(|a| a.instance_id() == Some(instance)));
+        Ok((state, here))
+    }
+
     /// Attaches the restored volumes not yet attached to the runner, each at the device
     /// it was given, and waits until each is in use; returns every attached volume with
     /// its device, for the command that mounts them.
@@ -251,20 +270,7 @@ impl AwsCloud {
             .map(|(volume, device)| (volume.clone(), device.clone()))
             .collect();
         for (volume, device) in &pending {
-            let described = self
-                .clients
-                .ec2
-                .describe_volumes()
-                .volume_ids(volume)
-                .send()
-                .await
-                .map_err(|e| classify("ec2:DescribeVolumes", &e))?;
-            let attached_here = described
-                .volumes()
-                .iter()
-                .flat_map(|v| v.attachments())
-                .any(|a| a.instance_id() == Some(instance));
-            if attached_here {
+            if self.volume_attachment(volume, instance).await?.1 {
                 continue;
             }
             self.clients
@@ -276,23 +282,8 @@ impl AwsCloud {
                 .send()
                 .await
                 .map_err(|e| classify("ec2:AttachVolume", &e))?;
-            loop {
-                let described = self
-                    .clients
-                    .ec2
-                    .describe_volumes()
-                    .volume_ids(volume)
-                    .send()
-                    .await
-                    .map_err(|e| classify("ec2:DescribeVolumes", &e))?;
-                let state = described
-                    .volumes()
-                    .first()
-                    .and_then(|v| v.state())
-                    .map(|s| s.as_str().to_owned());
-                if state.as_deref() == Some("in-use") {
-                    break;
-                }
+            // The check's own timeout bounds this wait.
+            while self.volume_attachment(volume, instance).await?.0 != "in-use" {
                 tokio::time::sleep(self.waits.poll).await;
             }
         }
