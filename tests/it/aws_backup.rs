@@ -216,7 +216,49 @@ struct Ran {
     cloud: AwsCloud,
 }
 
+/// A rule answering the first call of `operation` with ServiceUnavailableException;
+/// placed before the others, it is used up by that one call.
+fn fault_rule(operation: &str) -> Rule {
+    use aws_sdk_backup::error::ErrorMetadata;
+    let meta = || {
+        ErrorMetadata::builder()
+            .code("ServiceUnavailableException")
+            .message("injected failure")
+            .build()
+    };
+    use aws_sdk_backup::operation as op;
+    match operation {
+        "backup:ListRecoveryPointsByResource" => mock!(aws_sdk_backup::Client::list_recovery_points_by_resource)
+            .sequence()
+            .error(move || op::list_recovery_points_by_resource::ListRecoveryPointsByResourceError::generic(meta()))
+            .build(),
+        "backup:GetRecoveryPointRestoreMetadata" => mock!(aws_sdk_backup::Client::get_recovery_point_restore_metadata)
+            .sequence()
+            .error(move || {
+                op::get_recovery_point_restore_metadata::GetRecoveryPointRestoreMetadataError::generic(meta())
+            })
+            .build(),
+        "backup:StartRestoreJob" => mock!(aws_sdk_backup::Client::start_restore_job)
+            .sequence()
+            .error(move || op::start_restore_job::StartRestoreJobError::generic(meta()))
+            .build(),
+        "backup:DescribeRestoreJob" => mock!(aws_sdk_backup::Client::describe_restore_job)
+            .sequence()
+            .error(move || op::describe_restore_job::DescribeRestoreJobError::generic(meta()))
+            .build(),
+        "backup:ListRestoreJobs" => mock!(aws_sdk_backup::Client::list_restore_jobs)
+            .sequence()
+            .error(move || op::list_restore_jobs::ListRestoreJobsError::generic(meta()))
+            .build(),
+        other => panic!("no fault rule for {other}"),
+    }
+}
+
 async fn backup_drill(fail: bool) -> Ran {
+    backup_drill_with(fail, None).await
+}
+
+async fn backup_drill_with(fail: bool, fault: Option<&str>) -> Ran {
     let setup = moto::setup_clients(&moto_url());
     let (volume, image) = aws_drill::seed_production(&setup).await;
     let snapshots = setup.ec2.describe_snapshots().owner_ids("self").send().await.unwrap();
@@ -225,7 +267,8 @@ async fn backup_drill(fail: bool) -> Ran {
         format!("arn:aws:ec2:us-east-1::snapshot/{snapshot}"),
         jiff::SignedDuration::from_hours(6),
     );
-    let rules: Vec<&Rule> = rules.iter().collect();
+    let fault = fault.map(fault_rule);
+    let rules: Vec<&Rule> = fault.iter().chain(rules.iter()).collect();
     let watermark = jiff::Timestamp::now()
         .saturating_sub(jiff::SignedDuration::from_hours(6))
         .unwrap();
@@ -312,4 +355,38 @@ async fn a_failed_restore_job_is_an_error_and_leaves_nothing() {
         "{reasons}"
     );
     aws_drill::assert_nothing_left(&cloud, &result.run_id).await;
+}
+
+/// A failure at each AWS Backup call of the drill: the calls before the job starts end the
+/// drill in error with nothing started; a failed look at the job's start time loses
+/// nothing; a failed ListRestoreJobs ends observation in error, and the job, which
+/// cannot be cancelled, is waited for, its copy tagged and deleted. Nothing is left.
+#[tokio::test]
+async fn a_failure_at_each_aws_backup_call_ends_right_and_leaves_nothing() {
+    let cases = [
+        ("backup:ListRecoveryPointsByResource", Outcome::Error),
+        ("backup:GetRecoveryPointRestoreMetadata", Outcome::Error),
+        ("backup:StartRestoreJob", Outcome::Error),
+        ("backup:DescribeRestoreJob", Outcome::Passed),
+        ("backup:ListRestoreJobs", Outcome::Error),
+    ];
+    for (operation, outcome) in cases {
+        let (_lock, _url) = moto::moto().await;
+        let Ran { result, jobs, cloud } = backup_drill_with(false, Some(operation)).await;
+        assert_eq!(result.outcome, outcome, "{operation}: {:#?}", result.reasons);
+        assert!(jobs.len() <= 1, "{operation}: never a second job: {jobs:#?}");
+        aws_drill::assert_nothing_left(&cloud, &result.run_id).await;
+        // What a started job made is gone too (it was never tagged if firedrill lost it).
+        let setup = moto::setup_clients(&moto_url());
+        let volumes = setup.ec2.describe_volumes().send().await.unwrap();
+        let strays: Vec<&str> = volumes
+            .volumes()
+            .iter()
+            .filter(|v| v.snapshot_id().is_some_and(|s| !s.is_empty()))
+            .filter(|v| v.state().map(|s| s.as_str()) != Some("deleted"))
+            .filter_map(|v| v.volume_id())
+            .collect();
+        assert!(strays.is_empty(), "{operation}: restored copies remain: {strays:?}");
+    }
+    println!("{} AWS Backup fault cases run", cases.len());
 }

@@ -308,13 +308,14 @@ impl AwsCloud {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(job.clone(), tags.clone());
-        let described = backup
-            .describe_restore_job()
-            .restore_job_id(&job)
-            .send()
-            .await
-            .map_err(|e| classify("backup:DescribeRestoreJob", &e))?;
-        let created = timestamp(described.creation_date()).unwrap_or_else(Timestamp::now);
+        // The job exists now, whatever happens next: a failed look at its start time
+        // must not lose it (it could not be found again by its token), so the time of
+        // the answer stands in for CreationDate then.
+        let described = backup.describe_restore_job().restore_job_id(&job).send().await;
+        let created = described
+            .ok()
+            .and_then(|d| timestamp(d.creation_date()))
+            .unwrap_or_else(Timestamp::now);
         Ok((ResourceRef::new(ResourceType::RestoreJob, job), created))
     }
 
