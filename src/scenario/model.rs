@@ -600,7 +600,7 @@ pub struct LaunchedRunner {
     /// An AMI id (`ami-…`) or an SSM public parameter path (`resolve:ssm:/aws/service/…`).
     /// The AMI must carry the SSM agent and the tools the checks use.
     #[serde(default = "default_runner_ami")]
-    #[schemars(regex(pattern = r"^(ami-[0-9a-f]{8,17}|resolve:ssm:/.+)$"))]
+    #[schemars(regex(pattern = r"^(ami-[0-9a-f]{8,17}|resolve:ssm:/aws/service/.+)$"))]
     pub ami: String,
     /// Instance profile name; default: one firedrill creates with
     /// `AmazonSSMManagedInstanceCore` only.

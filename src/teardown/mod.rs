@@ -107,13 +107,16 @@ pub async fn delete_in_order<C: Cloud>(
     for rank in resources.chunk_by(|a, b| a.kind.teardown_rank() == b.kind.teardown_rank()) {
         let deletions = rank.iter().map(|resource| async move {
             let outcome = guard_and_delete(cloud, run_id, resource, now, interrupts).await;
+            let deleted = matches!(outcome, Ok(Deleted::Done));
             done(resource, outcome);
+            deleted.then(|| resource.clone())
         });
-        join_all(deletions).await;
+        let deleted: Vec<ResourceRef> = join_all(deletions).await.into_iter().flatten().collect();
         // What the next rank needs gone (a subnet group's databases, a subnet's
-        // interfaces) is awaited, unless the user asked to stop waiting.
-        if !interrupts.hurry() {
-            let _ = cloud.await_deleted(rank).await;
+        // interfaces) is awaited, unless the user asked to stop waiting; what was
+        // refused, kept or not deleted is not waited for.
+        if !interrupts.hurry() && !deleted.is_empty() {
+            let _ = cloud.await_deleted(&deleted).await;
         }
     }
 }

@@ -122,6 +122,57 @@ async fn the_isolated_network_is_created_tagged_verified_and_removed_without_tou
         .await
         .unwrap();
 
+    // So is a virtual private gateway with a route to it (what route propagation from
+    // an organisation's VPN would add), whatever the route's destination.
+    let vgw = ec2
+        .create_vpn_gateway()
+        .r#type(aws_sdk_ec2::types::GatewayType::Ipsec1)
+        .send()
+        .await
+        .unwrap();
+    let vgw_id = vgw.vpn_gateway().unwrap().vpn_gateway_id().unwrap().to_owned();
+    ec2.attach_vpn_gateway()
+        .vpn_gateway_id(&vgw_id)
+        .vpc_id(&environment.vpc_id)
+        .send()
+        .await
+        .unwrap();
+    let tables = ec2
+        .describe_route_tables()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(&environment.vpc_id)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let table = tables.route_tables()[0].route_table_id().unwrap().to_owned();
+    ec2.create_route()
+        .route_table_id(&table)
+        .destination_cidr_block("10.0.0.0/8")
+        .gateway_id(&vgw_id)
+        .send()
+        .await
+        .unwrap();
+    let report = cloud.verify_network(&environment).await.unwrap();
+    let said = report.violations.join("\n");
+    assert!(said.contains("virtual private gateway"), "{said}");
+    assert!(said.contains(&format!("routes 10.0.0.0/8 to {vgw_id}")), "{said}");
+    ec2.delete_route()
+        .route_table_id(&table)
+        .destination_cidr_block("10.0.0.0/8")
+        .send()
+        .await
+        .unwrap();
+    ec2.detach_vpn_gateway()
+        .vpn_gateway_id(&vgw_id)
+        .vpc_id(&environment.vpc_id)
+        .send()
+        .await
+        .unwrap();
+
     // The guard refuses production and another run's id, whatever the caller asks.
     let now = jiff::Timestamp::now();
     for foreign in [

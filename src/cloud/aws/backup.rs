@@ -294,7 +294,7 @@ impl AwsCloud {
             .recovery_point_arn(&point.id)
             .set_metadata(Some(metadata.into_iter().collect()))
             .iam_role_arn(role)
-            .idempotency_token(placement.token)
+            .idempotency_token(super::fit(placement.token, 64))
             .resource_type(backup_type(point.kind))
             .copy_source_tags_to_restored_resource(false)
             .send()
@@ -384,32 +384,51 @@ impl AwsCloud {
             ))
         })?;
         let completed_at = timestamp(job.completion_date()).unwrap_or_else(Timestamp::now);
+        // The copy is the run's from the moment the job completes, whatever state it is
+        // in (a copy that came back broken must still be found by tag and deleted); once
+        // tagged, the job's tags are dropped, so this happens once.
+        let tags = self.job_tags.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        if let Some(tags) = &tags {
+            self.add_tags(&resource, tags).await?;
+        }
         let copy = match resource.kind {
             ResourceType::DbInstance => {
                 self.observe_db_instances(std::slice::from_ref(&resource.id), completed_at)
                     .await?
             }
             ResourceType::DbCluster => {
-                let instance = cluster_instance_identifier(&resource.id);
-                let tags = self.job_tags.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
-                if let Some(tags) = tags
-                    && self
-                        .db_tags(&ResourceRef::new(ResourceType::DbInstance, &instance))
-                        .await?
-                        .is_none()
-                {
+                let instance = ResourceRef::new(ResourceType::DbInstance, cluster_instance_identifier(&resource.id));
+                let has_instance = self.db_tags(&instance).await?.is_some();
+                if let (Some(tags), false) = (&tags, has_instance) {
                     let engine = self.describe_cluster_engine(&resource.id).await?;
-                    self.add_tags(&resource, &tags).await?;
-                    self.add_cluster_instance(&resource.id, &engine, &Overrides::default(), &tags)
+                    self.add_cluster_instance(&resource.id, &engine, &Overrides::default(), tags)
                         .await?;
                 }
-                let mut copy = self
-                    .observe_db_clusters(std::slice::from_ref(&resource.id), Timestamp::now())
-                    .await?;
-                if let Some(RestoreStatus::Ready { also_created, .. }) = copy.get_mut(&resource.id) {
-                    also_created.push(ResourceRef::new(ResourceType::DbInstance, instance));
+                if tags.is_none() && !has_instance {
+                    // A job of another process (cleanup after a crash): the cluster as it
+                    // is, so that it is tagged and deleted rather than waited for forever.
+                    let mut ready = self
+                        .observe_db_clusters(std::slice::from_ref(&resource.id), Timestamp::now())
+                        .await?;
+                    ready.insert(
+                        resource.id.clone(),
+                        RestoreStatus::Ready {
+                            resource: resource.clone(),
+                            completed_at,
+                            outputs: BTreeMap::new(),
+                            also_created: Vec::new(),
+                        },
+                    );
+                    ready
+                } else {
+                    let mut copy = self
+                        .observe_db_clusters(std::slice::from_ref(&resource.id), Timestamp::now())
+                        .await?;
+                    if let Some(RestoreStatus::Ready { also_created, .. }) = copy.get_mut(&resource.id) {
+                        also_created.push(instance);
+                    }
+                    copy
                 }
-                copy
             }
             _ => {
                 let (volumes, instances) = match resource.kind {

@@ -206,7 +206,7 @@ impl AwsCloud {
                 .max_count(1)
                 .subnet_id(subnet)
                 .security_group_ids(&environment.security_group_id)
-                .client_token(token)
+                .client_token(super::fit(token, 64))
                 .set_iam_instance_profile(
                     profile.map(|name| IamInstanceProfileSpecification::builder().name(name).build()),
                 )

@@ -236,8 +236,15 @@ impl AwsCloud {
                     .vpc_endpoint_ids(id)
                     .send()
                     .await
-                    .map(drop)
                     .map_err(|e| classify("ec2:DeleteVpcEndpoints", &e))
+                    .and_then(|answer| match answer.unsuccessful().first() {
+                        // The call succeeds even when the endpoint was not deleted.
+                        Some(item) => Err(CloudError::Failed(format!(
+                            "ec2:DeleteVpcEndpoints: {id}: {}",
+                            item.error().and_then(|e| e.message()).unwrap_or("not deleted")
+                        ))),
+                        None => Ok(()),
+                    })
             }
             ResourceType::Instance => ec2
                 .terminate_instances()

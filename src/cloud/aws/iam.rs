@@ -44,11 +44,7 @@ pub fn partition(region: &str) -> &'static str {
 
 /// The name of a run's runner profile and role (IAM role names: at most 64 characters).
 pub fn runner_role_name(run_id: &str) -> String {
-    let mut name = format!("{run_id}-runner");
-    if name.len() > 64 {
-        name = format!("{}-runner", &run_id[..run_id.len().min(57)]);
-    }
-    name
+    super::fit(&format!("{run_id}-runner"), 64)
 }
 
 fn iam_tags(tags: &Tags) -> Vec<Tag> {
@@ -267,7 +263,9 @@ mod tests {
             runner_role_name("fd-demo-20261125T102113Z-abcdef"),
             "fd-demo-20261125T102113Z-abcdef-runner"
         );
-        assert!(runner_role_name(&format!("fd-{}-20261125T102113Z-abcdef", "x".repeat(40))).len() <= 64);
+        let long = |random: &str| runner_role_name(&format!("fd-{}-20261125T102113Z-{random}", "x".repeat(40)));
+        assert!(long("abcdef").len() <= 64);
+        assert_ne!(long("abcdef"), long("ghijkl"), "two runs never share a role");
         assert_eq!(partition("eu-west-1"), "aws");
         assert_eq!(partition("cn-north-1"), "aws-cn");
         assert_eq!(partition("us-gov-west-1"), "aws-us-gov");

@@ -164,6 +164,24 @@ impl AwsCloud {
     }
 }
 
+/// `name` if it fits in `max` characters; else its start and a hash of the whole, so that
+/// two long names that share a start still differ (a cut name could be another run's).
+pub fn fit(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_owned();
+    }
+    // FNV-1a: stable across builds and platforms, which the names must be.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let suffix = format!("-{:012x}", hash & 0xffff_ffff_ffff);
+    let mut start: String = name.chars().take(max - suffix.len()).collect();
+    while start.ends_with('-') {
+        start.pop();
+    }
+    format!("{start}{suffix}")
+}
+
 /// An SDK timestamp as a jiff one.
 fn timestamp(value: Option<&aws_sdk_ec2::primitives::DateTime>) -> Option<jiff::Timestamp> {
     let value = value?;

@@ -369,16 +369,49 @@ impl AwsCloud {
             .send()
             .await
             .map_err(|e| classify("ec2:DescribeRouteTables", &e))?;
+        let own = |target: &str| environment.resources.iter().any(|r| r.id == target);
         for table in tables.route_tables() {
             for route in table.routes() {
-                let default = matches!(route.destination_cidr_block(), Some("0.0.0.0/0"))
-                    || matches!(route.destination_ipv6_cidr_block(), Some("::/0"));
-                if default {
+                // Only the VPC's own (local) route and the run's S3 gateway endpoint may
+                // be there: anything else (a gateway, peering, a propagated VPN route, an
+                // instance or interface) leads out.
+                let target = route
+                    .gateway_id()
+                    .or(route.nat_gateway_id())
+                    .or(route.transit_gateway_id())
+                    .or(route.vpc_peering_connection_id())
+                    .or(route.egress_only_internet_gateway_id())
+                    .or(route.network_interface_id())
+                    .or(route.instance_id())
+                    .or(route.local_gateway_id())
+                    .or(route.carrier_gateway_id())
+                    .unwrap_or("?");
+                if target != "local" && !own(target) {
+                    let destination = route
+                        .destination_cidr_block()
+                        .or(route.destination_ipv6_cidr_block())
+                        .or(route.destination_prefix_list_id())
+                        .unwrap_or("?");
                     violations.push(format!(
-                        "route table {} routes the internet (0.0.0.0/0 or ::/0)",
+                        "route table {} routes {destination} to {target}",
                         table.route_table_id().unwrap_or("?")
                     ));
                 }
+            }
+        }
+        let vpn = ec2
+            .describe_vpn_gateways()
+            .filters(filter("attachment.vpc-id", vpc))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeVpnGateways", &e))?;
+        for gateway in vpn.vpn_gateways() {
+            let state = gateway.state().map(|s| s.as_str()).unwrap_or("");
+            if state != "deleted" && state != "deleting" {
+                violations.push(format!(
+                    "virtual private gateway {} attached",
+                    gateway.vpn_gateway_id().unwrap_or("?")
+                ));
             }
         }
         let subnets = ec2

@@ -37,8 +37,7 @@ pub fn db_identifier(token: &str) -> String {
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         name.insert_str(0, "fd-");
     }
-    name.truncate(63);
-    name.trim_end_matches('-').to_owned()
+    super::fit(name.trim_end_matches('-'), 63)
 }
 
 /// The identifier of the instance firedrill adds to a restored Aurora cluster.
@@ -81,12 +80,16 @@ impl AwsCloud {
         } else {
             request.db_snapshot_identifier(&source.snapshot)
         };
-        let found = request
+        let found: Vec<_> = request
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Vec<_>>()
             .await
+            .into_iter()
+            .collect::<Result<_, _>>()
             .map_err(|e| classify("rds:DescribeDBSnapshots", &e))?;
         let newest = found
-            .db_snapshots()
             .iter()
             .filter(|s| s.status() == Some("available"))
             .filter_map(|s| Some((timestamp(s.snapshot_create_time())?, s.db_snapshot_identifier()?)))
@@ -144,12 +147,16 @@ impl AwsCloud {
         } else {
             request.db_cluster_snapshot_identifier(&source.snapshot)
         };
-        let found = request
+        let found: Vec<_> = request
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Vec<_>>()
             .await
+            .into_iter()
+            .collect::<Result<_, _>>()
             .map_err(|e| classify("rds:DescribeDBClusterSnapshots", &e))?;
         let newest = found
-            .db_cluster_snapshots()
             .iter()
             .filter(|s| s.status() == Some("available"))
             .filter_map(|s| {
@@ -293,7 +300,8 @@ impl AwsCloud {
             .ok_or_else(|| CloudError::NotFound(format!("no cluster snapshot {snapshot}")))?
             .to_owned();
         let cluster = db_identifier(token);
-        self.clients
+        let made = self
+            .clients
             .rds
             .restore_db_cluster_from_snapshot()
             .db_cluster_identifier(&cluster)
@@ -308,7 +316,8 @@ impl AwsCloud {
             .set_tags(Some(rds_tags(tags)))
             .send()
             .await
-            .map_err(|e| classify("rds:RestoreDBClusterFromSnapshot", &e))?;
+            .map_err(|e| classify("rds:RestoreDBClusterFromSnapshot", &e));
+        ours_already(made)?;
         let instance = self.add_cluster_instance(&cluster, &engine, overrides, tags).await?;
         Ok((ResourceRef::new(ResourceType::DbCluster, cluster), instance))
     }
@@ -330,7 +339,8 @@ impl AwsCloud {
             .unwrap_or("aurora-postgresql")
             .to_owned();
         let cluster = db_identifier(token);
-        self.clients
+        let made = self
+            .clients
             .rds
             .restore_db_cluster_to_point_in_time()
             .source_db_cluster_identifier(&source.cluster)
@@ -345,7 +355,8 @@ impl AwsCloud {
             .set_tags(Some(rds_tags(tags)))
             .send()
             .await
-            .map_err(|e| classify("rds:RestoreDBClusterToPointInTime", &e))?;
+            .map_err(|e| classify("rds:RestoreDBClusterToPointInTime", &e));
+        ours_already(made)?;
         let instance = self.add_cluster_instance(&cluster, &engine, overrides, tags).await?;
         Ok((ResourceRef::new(ResourceType::DbCluster, cluster), instance))
     }
@@ -360,7 +371,8 @@ impl AwsCloud {
         tags: &Tags,
     ) -> Result<ResourceRef, CloudError> {
         let identifier = cluster_instance_identifier(cluster);
-        self.clients
+        let made = self
+            .clients
             .rds
             .create_db_instance()
             .db_instance_identifier(&identifier)
@@ -371,7 +383,8 @@ impl AwsCloud {
             .set_tags(Some(rds_tags(tags)))
             .send()
             .await
-            .map_err(|e| classify("rds:CreateDBInstance", &e))?;
+            .map_err(|e| classify("rds:CreateDBInstance", &e));
+        ours_already(made)?;
         Ok(ResourceRef::new(ResourceType::DbInstance, identifier))
     }
 
@@ -568,10 +581,21 @@ impl AwsCloud {
             }
         };
         // Being deleted: as good as gone for teardown, which waits for it separately.
-        if status == "deleted" {
+        if status == "deleting" {
             return Ok(None);
         }
         Ok(Some(tags))
+    }
+}
+
+/// A create that answers "already exists" for a name made from this run's token found
+/// what an earlier attempt of the same step made (its answer was throttled or lost):
+/// that is the step done, not an error.
+fn ours_already<T>(made: Result<T, CloudError>) -> Result<(), CloudError> {
+    match made {
+        Ok(_) => Ok(()),
+        Err(CloudError::Failed(message)) if message.contains("AlreadyExists") => Ok(()),
+        Err(error) => Err(error),
     }
 }
 
@@ -626,6 +650,12 @@ mod tests {
         assert_eq!(db_identifier("9lives__x"), "fd-9lives-x");
         let long = db_identifier(&format!("fd-{}", "a".repeat(100)));
         assert_eq!(long.len(), 63);
+        let (one, two) = (
+            db_identifier(&format!("fd-{}-20261125T102113Z-aaaaaa-db", "s".repeat(40))),
+            db_identifier(&format!("fd-{}-20261125T102113Z-bbbbbb-db", "s".repeat(40))),
+        );
+        assert!(one.len() <= 63 && two.len() <= 63);
+        assert_ne!(one, two, "long names that share a start still differ");
         assert!(!db_identifier("fd-x-").ends_with('-'));
     }
 }
