@@ -61,6 +61,12 @@ impl RunTrace {
                     trace.journaled.push(resource.clone());
                     taken_over.push(step.clone());
                 }
+                // A restore that is its resource from the start (an RDS instance, a
+                // volume, an instance) is known by its start: no job to look for.
+                EventKind::RestoreStarted { restore, tracked, .. } if tracked.kind != ResourceType::RestoreJob => {
+                    trace.journaled.push(tracked.clone());
+                    taken_over.push(format!("restore/{restore}"));
+                }
                 EventKind::ResourceDeleted { resource } => deleted.push(resource),
                 EventKind::RunFinished => trace.ended = true,
                 _ => {}
@@ -343,6 +349,7 @@ mod tests {
         let vpc = ResourceRef::new(ResourceType::Vpc, "vpc-1");
         let db = ResourceRef::new(ResourceType::DbInstance, "fd-db-1");
         let job = ResourceRef::new(ResourceType::RestoreJob, "job-1");
+        let volume = ResourceRef::new(ResourceType::Volume, "vol-1");
         let intended = |step: &str, token: &str| {
             event(EventKind::CreateIntended {
                 step: step.into(),
@@ -385,12 +392,19 @@ mod tests {
             intended("restore/logs", &format!("{run}-logs")),
             intended("restore/forged", "fd-another-run-files"),
             event(EventKind::ResourceDeleted { resource: db.clone() }),
+            // Killed between the start and its ResourceCreated: the start names it.
+            intended("restore/volume", &format!("{run}-volume")),
+            started("volume", &volume),
         ];
         let trace = RunTrace::from_journal(&events, None).unwrap();
         assert_eq!(trace.run_id, run);
         assert_eq!(trace.lease_until, Some(at("2026-11-01T04:00:00Z")));
         assert!(!trace.ended);
-        assert_eq!(trace.journaled, vec![vpc], "the deleted database is not left");
+        assert_eq!(
+            trace.journaled,
+            vec![vpc, volume],
+            "the deleted database is not left; a started volume is"
+        );
         assert_eq!(
             trace.restore_tokens,
             vec![format!("{run}-files"), format!("{run}-logs")],
