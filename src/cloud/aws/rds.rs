@@ -23,6 +23,40 @@ use crate::scenario::{
 /// scenario names none: the smallest class both Aurora engines take.
 const DEFAULT_AURORA_CLASS: &str = "db.t4g.medium";
 
+/// A DB instance restore, private in the drill's subnet group and security group: never
+/// publicly accessible, never Multi-AZ, no deletion protection, the run's tags at
+/// creation, no tags copied to snapshots; the scenario's class and parameter group.
+macro_rules! isolated_instance {
+    ($request:expr, $environment:expr, $overrides:expr, $tags:expr) => {
+        $request
+            .db_subnet_group_name(&$environment.db_subnet_group)
+            .vpc_security_group_ids(&$environment.security_group_id)
+            .publicly_accessible(false)
+            .deletion_protection(false)
+            .multi_az(false)
+            .copy_tags_to_snapshot(false)
+            .set_db_instance_class($overrides.instance_class.clone())
+            .set_db_parameter_group_name($overrides.parameter_group.clone())
+            .set_tags(Some(rds_tags($tags)))
+    };
+}
+
+/// A DB cluster restore, in the drill's subnet group and security group, without
+/// deletion protection, the run's tags at creation; the scenario's key and parameter
+/// group. (Its one instance is made private by `add_cluster_instance`.)
+macro_rules! isolated_cluster {
+    ($request:expr, $environment:expr, $overrides:expr, $tags:expr) => {
+        $request
+            .db_subnet_group_name(&$environment.db_subnet_group)
+            .vpc_security_group_ids(&$environment.security_group_id)
+            .deletion_protection(false)
+            .copy_tags_to_snapshot(false)
+            .set_kms_key_id($overrides.kms_key.clone())
+            .set_db_cluster_parameter_group_name($overrides.parameter_group.clone())
+            .set_tags(Some(rds_tags($tags)))
+    };
+}
+
 /// A DB instance identifier from a restore's idempotency token: lower case, letters,
 /// digits and single hyphens, starting with a letter, at most 63 characters. The same
 /// token always gives the same name, so a restore whose answer was lost is found by it.
@@ -223,23 +257,19 @@ impl AwsCloud {
         tags: &Tags,
     ) -> Result<ResourceRef, CloudError> {
         let identifier = db_identifier(token);
-        self.clients
-            .rds
-            .restore_db_instance_from_db_snapshot()
-            .db_instance_identifier(&identifier)
-            .db_snapshot_identifier(snapshot)
-            .db_subnet_group_name(&environment.db_subnet_group)
-            .vpc_security_group_ids(&environment.security_group_id)
-            .publicly_accessible(false)
-            .deletion_protection(false)
-            .multi_az(false)
-            .copy_tags_to_snapshot(false)
-            .set_db_instance_class(overrides.instance_class.clone())
-            .set_db_parameter_group_name(overrides.parameter_group.clone())
-            .set_tags(Some(rds_tags(tags)))
-            .send()
-            .await
-            .map_err(|e| classify("rds:RestoreDBInstanceFromDBSnapshot", &e))?;
+        isolated_instance!(
+            self.clients
+                .rds
+                .restore_db_instance_from_db_snapshot()
+                .db_instance_identifier(&identifier)
+                .db_snapshot_identifier(snapshot),
+            environment,
+            overrides,
+            tags
+        )
+        .send()
+        .await
+        .map_err(|e| classify("rds:RestoreDBInstanceFromDBSnapshot", &e))?;
         Ok(ResourceRef::new(ResourceType::DbInstance, identifier))
     }
 
@@ -255,24 +285,20 @@ impl AwsCloud {
         tags: &Tags,
     ) -> Result<ResourceRef, CloudError> {
         let identifier = db_identifier(token);
-        self.clients
-            .rds
-            .restore_db_instance_to_point_in_time()
-            .source_db_instance_identifier(&source.instance)
-            .target_db_instance_identifier(&identifier)
-            .restore_time(sdk_time(time))
-            .db_subnet_group_name(&environment.db_subnet_group)
-            .vpc_security_group_ids(&environment.security_group_id)
-            .publicly_accessible(false)
-            .deletion_protection(false)
-            .multi_az(false)
-            .copy_tags_to_snapshot(false)
-            .set_db_instance_class(overrides.instance_class.clone())
-            .set_db_parameter_group_name(overrides.parameter_group.clone())
-            .set_tags(Some(rds_tags(tags)))
-            .send()
-            .await
-            .map_err(|e| classify("rds:RestoreDBInstanceToPointInTime", &e))?;
+        isolated_instance!(
+            self.clients
+                .rds
+                .restore_db_instance_to_point_in_time()
+                .source_db_instance_identifier(&source.instance)
+                .target_db_instance_identifier(&identifier)
+                .restore_time(sdk_time(time)),
+            environment,
+            overrides,
+            tags
+        )
+        .send()
+        .await
+        .map_err(|e| classify("rds:RestoreDBInstanceToPointInTime", &e))?;
         Ok(ResourceRef::new(ResourceType::DbInstance, identifier))
     }
 
@@ -300,23 +326,20 @@ impl AwsCloud {
             .ok_or_else(|| CloudError::NotFound(format!("no cluster snapshot {snapshot}")))?
             .to_owned();
         let cluster = db_identifier(token);
-        let made = self
-            .clients
-            .rds
-            .restore_db_cluster_from_snapshot()
-            .db_cluster_identifier(&cluster)
-            .snapshot_identifier(snapshot)
-            .engine(&engine)
-            .db_subnet_group_name(&environment.db_subnet_group)
-            .vpc_security_group_ids(&environment.security_group_id)
-            .deletion_protection(false)
-            .copy_tags_to_snapshot(false)
-            .set_kms_key_id(overrides.kms_key.clone())
-            .set_db_cluster_parameter_group_name(overrides.parameter_group.clone())
-            .set_tags(Some(rds_tags(tags)))
-            .send()
-            .await
-            .map_err(|e| classify("rds:RestoreDBClusterFromSnapshot", &e));
+        let made = isolated_cluster!(
+            self.clients
+                .rds
+                .restore_db_cluster_from_snapshot()
+                .db_cluster_identifier(&cluster)
+                .snapshot_identifier(snapshot)
+                .engine(&engine),
+            environment,
+            overrides,
+            tags
+        )
+        .send()
+        .await
+        .map_err(|e| classify("rds:RestoreDBClusterFromSnapshot", &e));
         ours_already(made)?;
         let instance = self.add_cluster_instance(&cluster, &engine, overrides, tags).await?;
         Ok((ResourceRef::new(ResourceType::DbCluster, cluster), instance))
@@ -339,23 +362,20 @@ impl AwsCloud {
             .unwrap_or("aurora-postgresql")
             .to_owned();
         let cluster = db_identifier(token);
-        let made = self
-            .clients
-            .rds
-            .restore_db_cluster_to_point_in_time()
-            .source_db_cluster_identifier(&source.cluster)
-            .db_cluster_identifier(&cluster)
-            .restore_to_time(sdk_time(time))
-            .db_subnet_group_name(&environment.db_subnet_group)
-            .vpc_security_group_ids(&environment.security_group_id)
-            .deletion_protection(false)
-            .copy_tags_to_snapshot(false)
-            .set_kms_key_id(overrides.kms_key.clone())
-            .set_db_cluster_parameter_group_name(overrides.parameter_group.clone())
-            .set_tags(Some(rds_tags(tags)))
-            .send()
-            .await
-            .map_err(|e| classify("rds:RestoreDBClusterToPointInTime", &e));
+        let made = isolated_cluster!(
+            self.clients
+                .rds
+                .restore_db_cluster_to_point_in_time()
+                .source_db_cluster_identifier(&source.cluster)
+                .db_cluster_identifier(&cluster)
+                .restore_to_time(sdk_time(time)),
+            environment,
+            overrides,
+            tags
+        )
+        .send()
+        .await
+        .map_err(|e| classify("rds:RestoreDBClusterToPointInTime", &e));
         ours_already(made)?;
         let instance = self.add_cluster_instance(&cluster, &engine, overrides, tags).await?;
         Ok((ResourceRef::new(ResourceType::DbCluster, cluster), instance))
