@@ -73,6 +73,18 @@ impl AwsCloud {
     }
 }
 
+/// Throttling that outlasted the SDK's own (adaptive) retries, in a step that creates
+/// several things: retrying the whole step would create them again (a second VPC), so
+/// it ends the step instead; what was made is journaled and torn down.
+fn not_retried_whole(error: CloudError) -> CloudError {
+    match error {
+        CloudError::Throttled(message) => {
+            CloudError::Failed(format!("{message} (still throttled after the SDK's retries)"))
+        }
+        other => other,
+    }
+}
+
 impl Cloud for AwsCloud {
     fn is_simulated(&self) -> bool {
         false
@@ -96,10 +108,16 @@ impl Cloud for AwsCloud {
         tags: &Tags,
         on_created: &dyn Fn(&ResourceRef),
     ) -> Result<Environment, CloudError> {
-        let mut environment = self.create_network(isolation, tags, on_created).await?;
+        let mut environment = self
+            .create_network(isolation, tags, on_created)
+            .await
+            .map_err(not_retried_whole)?;
         let run_id = tags.get(TAG_RUN_ID).cloned().unwrap_or_default();
         let on_profile = |name: &str| on_created(&ResourceRef::new(ResourceType::InstanceProfile, name));
-        let profile = self.create_runner_identity(&run_id, tags, &on_profile).await?;
+        let profile = self
+            .create_runner_identity(&run_id, tags, &on_profile)
+            .await
+            .map_err(not_retried_whole)?;
         environment
             .resources
             .push(ResourceRef::new(ResourceType::InstanceProfile, &profile));
