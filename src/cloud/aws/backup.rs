@@ -400,7 +400,7 @@ impl AwsCloud {
                 let instance = ResourceRef::new(ResourceType::DbInstance, cluster_instance_identifier(&resource.id));
                 let has_instance = self.db_tags(&instance).await?.is_some();
                 if let (Some(tags), false) = (&tags, has_instance) {
-                    let engine = self.describe_cluster_engine(&resource.id).await?;
+                    let engine = self.cluster_engine(&resource.id).await?;
                     self.add_cluster_instance(&resource.id, &engine, &Overrides::default(), tags)
                         .await?;
                 }
@@ -442,23 +442,6 @@ impl AwsCloud {
             .get(&resource.id)
             .cloned()
             .unwrap_or(RestoreStatus::Running { expected_minutes: None }))
-    }
-
-    async fn describe_cluster_engine(&self, cluster: &str) -> Result<String, CloudError> {
-        let found = self
-            .clients
-            .rds
-            .describe_db_clusters()
-            .db_cluster_identifier(cluster)
-            .send()
-            .await
-            .map_err(|e| classify("rds:DescribeDBClusters", &e))?;
-        Ok(found
-            .db_clusters()
-            .first()
-            .and_then(|c| c.engine())
-            .unwrap_or("aurora-postgresql")
-            .to_owned())
     }
 
     /// The job started with `token`, found among the jobs created since the run began by

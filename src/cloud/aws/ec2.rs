@@ -12,15 +12,10 @@ use aws_sdk_ec2::types::{
 };
 use jiff::Timestamp;
 
-use super::AwsCloud;
 use super::errors::classify;
+use super::{AwsCloud, timestamp};
 use crate::cloud::{CloudError, Environment, RecoveryPoint, ResourceRef, ResourceType, RestoreStatus, Tags};
 use crate::scenario::{AmiSource, EbsSnapshotSource, LaunchedRunner, Overrides, ResourceKind};
-
-fn ec2_time(value: Option<&aws_sdk_ec2::primitives::DateTime>) -> Option<Timestamp> {
-    let value = value?;
-    Timestamp::new(value.secs(), value.subsec_nanos() as i32).ok()
-}
 
 fn spec(kind: Ec2Type, tags: &Tags) -> TagSpecification {
     let tags = tags
@@ -62,7 +57,7 @@ impl AwsCloud {
             .snapshots()
             .iter()
             .filter(|s| s.state().map(|s| s.as_str()) == Some("completed"))
-            .filter_map(|s| Some((ec2_time(s.start_time())?, s.snapshot_id()?)))
+            .filter_map(|s| Some((timestamp(s.start_time())?, s.snapshot_id()?)))
             .max_by_key(|(started, _)| *started);
         let (data_time, id) = newest.ok_or_else(|| {
             CloudError::NotFound(format!(

@@ -190,12 +190,7 @@ impl AwsCloud {
             .send()
             .await
             .map_err(|e| classify("rds:ListTagsForResource", &e))?;
-        Ok(Some(
-            tags.tag_list()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
-                .collect(),
-        ))
+        Ok(Some(super::rds::rds_tag_map(tags.tag_list())))
     }
 
     /// Deletes `resource` if its tags, read now, let `run_id` delete it; `NotFound` when

@@ -98,7 +98,7 @@ fn restore_time(asked: &str, latest: Timestamp, source: &str) -> Result<Timestam
     Ok(time)
 }
 
-fn rds_tag_map(tags: &[aws_sdk_rds::types::Tag]) -> Tags {
+pub(super) fn rds_tag_map(tags: &[aws_sdk_rds::types::Tag]) -> Tags {
     tags.iter()
         .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
         .collect()
@@ -231,6 +231,16 @@ impl AwsCloud {
         })
     }
 
+    /// The engine of a cluster (what its copy's instance must run).
+    pub(super) async fn cluster_engine(&self, id: &str) -> Result<String, CloudError> {
+        Ok(self
+            .describe_cluster(id)
+            .await?
+            .engine()
+            .unwrap_or("aurora-postgresql")
+            .to_owned())
+    }
+
     async fn describe_cluster(&self, id: &str) -> Result<aws_sdk_rds::types::DbCluster, CloudError> {
         let found = self
             .clients
@@ -355,12 +365,7 @@ impl AwsCloud {
         overrides: &Overrides,
         tags: &Tags,
     ) -> Result<(ResourceRef, ResourceRef), CloudError> {
-        let engine = self
-            .describe_cluster(&source.cluster)
-            .await?
-            .engine()
-            .unwrap_or("aurora-postgresql")
-            .to_owned();
+        let engine = self.cluster_engine(&source.cluster).await?;
         let cluster = db_identifier(token);
         let made = isolated_cluster!(
             self.clients
@@ -435,19 +440,15 @@ impl AwsCloud {
                 };
                 let status = match instance.db_instance_status().unwrap_or("") {
                     "available" => {
-                        let mut outputs = BTreeMap::new();
-                        if let Some(endpoint) = instance.endpoint() {
-                            outputs.insert("endpoint".to_owned(), endpoint.address().unwrap_or_default().to_owned());
-                            outputs.insert("port".to_owned(), endpoint.port().unwrap_or(0).to_string());
-                        }
-                        outputs.insert("engine".to_owned(), instance.engine().unwrap_or_default().to_owned());
-                        if let Some(database) = instance.db_name() {
-                            outputs.insert("database".to_owned(), database.to_owned());
-                        }
-                        outputs.insert("id".to_owned(), id.to_owned());
-                        if let Some(arn) = instance.db_instance_arn() {
-                            outputs.insert("arn".to_owned(), arn.to_owned());
-                        }
+                        let outputs = database_outputs(Database {
+                            id,
+                            endpoint: instance
+                                .endpoint()
+                                .map(|e| (e.address().unwrap_or_default(), e.port().unwrap_or(0))),
+                            engine: instance.engine(),
+                            database: instance.db_name(),
+                            arn: instance.db_instance_arn(),
+                        });
                         RestoreStatus::Ready {
                             resource: ResourceRef::new(ResourceType::DbInstance, id),
                             completed_at: now,
@@ -501,17 +502,13 @@ impl AwsCloud {
                         message: message.clone(),
                     },
                     ("available", Some(RestoreStatus::Ready { .. })) => {
-                        let mut outputs = BTreeMap::new();
-                        outputs.insert("endpoint".to_owned(), cluster.endpoint().unwrap_or_default().to_owned());
-                        outputs.insert("port".to_owned(), cluster.port().unwrap_or(0).to_string());
-                        outputs.insert("engine".to_owned(), cluster.engine().unwrap_or_default().to_owned());
-                        if let Some(database) = cluster.database_name() {
-                            outputs.insert("database".to_owned(), database.to_owned());
-                        }
-                        outputs.insert("id".to_owned(), id.to_owned());
-                        if let Some(arn) = cluster.db_cluster_arn() {
-                            outputs.insert("arn".to_owned(), arn.to_owned());
-                        }
+                        let outputs = database_outputs(Database {
+                            id,
+                            endpoint: Some((cluster.endpoint().unwrap_or_default(), cluster.port().unwrap_or(0))),
+                            engine: cluster.engine(),
+                            database: cluster.database_name(),
+                            arn: cluster.db_cluster_arn(),
+                        });
                         RestoreStatus::Ready {
                             resource: ResourceRef::new(ResourceType::DbCluster, id),
                             completed_at: now,
@@ -617,6 +614,35 @@ fn ours_already<T>(made: Result<T, CloudError>) -> Result<(), CloudError> {
         Err(CloudError::Failed(message)) if message.contains("AlreadyExists") => Ok(()),
         Err(error) => Err(error),
     }
+}
+
+/// What RDS says of a restored instance or cluster, as far as checks care.
+struct Database<'a> {
+    id: &'a str,
+    /// Address and port, where RDS gives an endpoint.
+    endpoint: Option<(&'a str, i32)>,
+    engine: Option<&'a str>,
+    database: Option<&'a str>,
+    arn: Option<&'a str>,
+}
+
+/// The outputs checks template from a database (`ResourceKind::outputs`): always `id`
+/// and `engine`; `endpoint` and `port`, `database` and `arn` where RDS gives them.
+fn database_outputs(db: Database<'_>) -> BTreeMap<String, String> {
+    let mut outputs = BTreeMap::from([
+        ("id".to_owned(), db.id.to_owned()),
+        ("engine".to_owned(), db.engine.unwrap_or_default().to_owned()),
+    ]);
+    if let Some((address, port)) = db.endpoint {
+        outputs.insert("endpoint".to_owned(), address.to_owned());
+        outputs.insert("port".to_owned(), port.to_string());
+    }
+    for (key, value) in [("database", db.database), ("arn", db.arn)] {
+        if let Some(value) = value {
+            outputs.insert(key.to_owned(), value.to_owned());
+        }
+    }
+    outputs
 }
 
 /// Whether an RDS event says a restore or creation finished.
