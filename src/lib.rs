@@ -19,4 +19,5 @@ pub mod report;
 pub mod result;
 pub mod runner;
 pub mod scenario;
+pub mod schedule;
 pub mod teardown;
