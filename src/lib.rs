@@ -11,6 +11,7 @@ pub mod cloud;
 pub mod exit_code;
 pub mod expect;
 pub mod fuzzing;
+pub mod history;
 pub mod interrupts;
 pub mod journal;
 pub mod measure;

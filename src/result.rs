@@ -150,15 +150,10 @@ impl DrillResult {
         }
     }
 
-    /// Writes the result atomically: to a temporary file beside it, then renamed.
+    /// Writes the result atomically and only under a free name: results are immutable.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let temporary = path.with_extension("json.tmp");
         let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(&temporary, text + "\n")?;
-        std::fs::rename(&temporary, path)
+        crate::history::write_new(path, &(text + "\n"))
     }
 }
 
@@ -401,7 +396,8 @@ fn truncate(text: &str) -> String {
     format!("{}\n[… {} more bytes cut]", &text[..end], text.len() - end)
 }
 
-fn percentiles(restores: &[RestoreRecord]) -> BTreeMap<String, Percentiles> {
+/// p50/p90/p99/max of restore durations per resource kind (AWS start to completion).
+pub fn percentiles<'a>(restores: impl IntoIterator<Item = &'a RestoreRecord>) -> BTreeMap<String, Percentiles> {
     let mut by_kind: BTreeMap<String, Histogram<u64>> = BTreeMap::new();
     for record in restores {
         let (Some(point), Some(secs)) = (&record.recovery_point, record.duration_seconds) else {

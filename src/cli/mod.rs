@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod cleanup;
+mod history;
+mod report;
 mod run;
 
 use crate::exit_code;
@@ -63,10 +65,16 @@ pub enum Command {
     /// unless `--force` names them; `firedrill:keep-until` is respected. Exit 0 when
     /// nothing of the cleaned runs remains, 4 when something does.
     Cleanup(cleanup::CleanupArgs),
-    /// Render HTML trend reports from the history of drills. (Not built yet.)
-    Report(PendingArgs),
-    /// List, show and prune the results of past drills. (Not built yet.)
-    History(PendingArgs),
+    /// Render the HTML trend report of the history: an overview, a page per scenario and
+    /// per run; optionally JUnit, Markdown and JSON, and publish it to S3.
+    ///
+    /// The site is self-contained (no external URL) and works offline and from S3.
+    /// Exit 0 when written (unreadable history files are named and left out), 2 on bad
+    /// input, 3 when the history cannot be read or the site not written or published.
+    Report(report::ReportArgs),
+    /// List, show and prune the results of past drills.
+    #[command(subcommand)]
+    History(history::HistoryCommand),
 }
 
 /// Options shared by commands that read scenarios.
@@ -88,13 +96,6 @@ pub enum Format {
     Text,
     /// For programs.
     Json,
-}
-
-/// Arguments of commands that are not built yet: taken, so that the command can say so.
-#[derive(Debug, Args)]
-pub struct PendingArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub args: Vec<String>,
 }
 
 /// Parses the command line, runs the command and returns the exit code.
@@ -125,8 +126,8 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Run(args) => run::run(&args),
         Command::Cleanup(args) => cleanup::run(&args),
-        Command::Report(_) => not_built("report", 6),
-        Command::History(_) => not_built("history", 6),
+        Command::Report(args) => report::run(&args),
+        Command::History(command) => history::run(&command),
     }
 }
 
@@ -143,12 +144,6 @@ fn install_error_style() {
                 .build(),
         )
     }));
-}
-
-fn not_built(command: &str, issue: u32) -> i32 {
-    eprintln!("firedrill {command} is not built yet (tracked in issue #{issue}); nothing was done.");
-    eprintln!("Available now: validate, plan, schema, run, cleanup.");
-    exit_code::INVALID_INPUT
 }
 
 fn validate(files: &[PathBuf], args: &ScenarioArgs) -> i32 {

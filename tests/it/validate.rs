@@ -189,16 +189,6 @@ fn usage_errors_exit_2_and_help_exits_0() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_and_do_nothing() {
-    for command in ["report", "history"] {
-        let output = firedrill([command, "scenarios/demo.yaml"]);
-        assert_eq!(output.status.code(), Some(2), "{command}");
-        assert!(stderr(&output).contains("not built yet"), "{command}");
-        assert!(stdout(&output).is_empty(), "{command} prints no result");
-    }
-}
-
-#[test]
 fn the_readme_example_is_valid() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let start = readme

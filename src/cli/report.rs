@@ -1,0 +1,275 @@
+//! `firedrill report`: the static HTML site over the history (plus JUnit, Markdown and
+//! JSON), written to a folder and optionally published to S3.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use jiff::Timestamp;
+
+use crate::exit_code;
+use crate::history::{self, Filter, Location, S3Store, Store};
+use crate::report::{self, view::Input};
+use crate::scenario::{self, Scenario};
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The history to read: a folder, or `s3://bucket/prefix`.
+    #[arg(long, value_name = "DIR|S3-URL", default_value = ".firedrill/history")]
+    pub history: Location,
+    /// Folder of scenario files (`*.yaml`), for schedules (next due, overdue), owners and
+    /// targets; without it, only what the results say is shown.
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// Folder holding the check scripts, as for `validate`.
+    #[arg(long, value_name = "DIR")]
+    pub checks_dir: Option<PathBuf>,
+    /// Where the site is written (index.html, scenarios/, runs/).
+    #[arg(long, value_name = "DIR", default_value = ".firedrill/report")]
+    pub out: PathBuf,
+    /// Only runs started at or after this time (RFC 3339, a date, or an age like 365d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only these scenarios (repeatable).
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenario_names: Vec<String>,
+    /// Count simulated runs in compliance figures (they are always shown, marked).
+    #[arg(long)]
+    pub include_simulated: bool,
+    /// The time the report is as of, for due dates [default: now]; makes a report
+    /// reproducible.
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<Timestamp>,
+    /// Also write JUnit XML of each scenario's last counted drill.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a Markdown summary.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Also write the figures as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Upload the site to `s3://bucket/prefix` and print its address.
+    #[arg(long, value_name = "S3-URL")]
+    pub publish: Option<Location>,
+    /// AWS profile for S3 [default: the standard chain's].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region for S3 [default: the standard chain's].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+}
+
+pub fn run(args: &ReportArgs) -> i32 {
+    if let Some(Location::Local(path)) = &args.publish {
+        eprintln!("error: --publish takes an S3 URL (s3://bucket/prefix), not `{}`", path.display());
+        return exit_code::INVALID_INPUT;
+    }
+    let now = args.as_of.unwrap_or_else(Timestamp::now);
+    let filter = match filter(args, now) {
+        Ok(filter) => filter,
+        Err(error) => {
+            eprintln!("error: --since {error}");
+            return exit_code::INVALID_INPUT;
+        }
+    };
+    let (scenarios, scenarios_ok) = load_scenarios(args);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return exit_code::ERROR;
+        }
+    };
+    let code = runtime.block_on(report(args, &filter, &scenarios, now));
+    if code == exit_code::SUCCESS && !scenarios_ok {
+        eprintln!("the report was written without the scenario files above that failed to load");
+        return exit_code::INVALID_INPUT;
+    }
+    code
+}
+
+fn filter(args: &ReportArgs, now: Timestamp) -> Result<Filter, String> {
+    Ok(Filter {
+        scenarios: args.scenario_names.clone(),
+        since: args.since.as_deref().map(|s| history::parse_time(s, now)).transpose()?,
+        ..Filter::default()
+    })
+}
+
+/// The scenario files of `--scenarios`; those that fail to load are reported and left out.
+fn load_scenarios(args: &ReportArgs) -> (Vec<Scenario>, bool) {
+    let Some(folder) = &args.scenarios else {
+        return (Vec::new(), true);
+    };
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(error) => {
+            eprintln!("error: --scenarios {}: {error}", folder.display());
+            return (Vec::new(), false);
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    let mut ok = true;
+    let mut scenarios = Vec::new();
+    for file in files {
+        match scenario::load(&file, args.checks_dir.as_deref()) {
+            Ok(loaded) => scenarios.push(loaded.scenario),
+            Err(error) => {
+                super::print_load_error(&error);
+                ok = false;
+            }
+        }
+    }
+    (scenarios, ok)
+}
+
+async fn report(args: &ReportArgs, filter: &Filter, scenarios: &[Scenario], now: Timestamp) -> i32 {
+    let store = Store::open(&args.history, args.profile.as_deref(), args.region.as_deref()).await;
+    let loaded = match store.load().await {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            eprintln!("error: cannot read the history: {error}");
+            return exit_code::ERROR;
+        }
+    };
+    for bad in &loaded.unreadable {
+        eprintln!("warning: {}: {} (left out of the report)", bad.name, bad.problem);
+    }
+    let results: Vec<_> = loaded
+        .results
+        .into_iter()
+        .map(|s| s.result)
+        .filter(|r| filter.matches(r))
+        .collect();
+    let scenarios: Vec<Scenario> = scenarios
+        .iter()
+        .filter(|s| filter.scenarios.is_empty() || filter.scenarios.contains(&s.name))
+        .cloned()
+        .collect();
+    let input = Input {
+        results: &results,
+        scenarios: &scenarios,
+        unreadable: &loaded.unreadable,
+        now,
+        include_simulated: args.include_simulated,
+        tool_version: env!("CARGO_PKG_VERSION"),
+    };
+    let pages = match report::build_site(&input) {
+        Ok(pages) => pages,
+        Err(error) => {
+            eprintln!("error: the report could not be rendered: {error:?}");
+            return exit_code::ERROR;
+        }
+    };
+    if let Err(error) = write_site(&args.out, &pages) {
+        eprintln!("error: {error}");
+        return exit_code::ERROR;
+    }
+    println!(
+        "wrote {} pages ({} runs, {} scenarios) to {}; open {}",
+        pages.len(),
+        results.len(),
+        pages.iter().filter(|p| p.path.starts_with("scenarios/")).count(),
+        args.out.display(),
+        args.out.join("index.html").display()
+    );
+    if let Err(error) = machine_outputs(args, &input) {
+        eprintln!("error: {error}");
+        return exit_code::ERROR;
+    }
+    if let Some(Location::S3 { bucket, prefix }) = &args.publish {
+        let client = history::s3_client(args.profile.as_deref(), args.region.as_deref()).await;
+        match publish(&S3Store::new(client, bucket, prefix), &pages).await {
+            Ok(()) => println!("published: {}", index_url(bucket, prefix, args.region.as_deref())),
+            Err(error) => {
+                eprintln!("error: publishing failed: {error}");
+                return exit_code::ERROR;
+            }
+        }
+    }
+    exit_code::SUCCESS
+}
+
+/// Writes the pages, and removes pages of an earlier report that this one no longer has
+/// (a pruned run's), only `.html` files in the folders the site owns.
+fn write_site(out: &Path, pages: &[report::Page]) -> Result<(), String> {
+    for folder in ["scenarios", "runs"] {
+        let Ok(entries) = std::fs::read_dir(out.join(folder)) else {
+            continue;
+        };
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            let relative = format!("{folder}/{}", path.file_name().unwrap_or_default().to_string_lossy());
+            let stale = path.extension().is_some_and(|x| x == "html") && !pages.iter().any(|p| p.path == relative);
+            if stale {
+                std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+    }
+    for page in pages {
+        let path = out.join(&page.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, &page.html).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn machine_outputs(args: &ReportArgs, input: &Input<'_>) -> Result<(), String> {
+    let write = |path: &Path, text: &str| {
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+        Ok::<(), String>(())
+    };
+    if let Some(path) = &args.junit {
+        let latest = latest_counted(input);
+        let xml = report::junit::junit(&latest).map_err(|e| format!("JUnit: {e}"))?;
+        write(path, &xml)?;
+    }
+    if let Some(path) = &args.markdown {
+        write(path, &report::markdown::markdown(&report::view::overview(input)))?;
+    }
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&report::json::summary(input)).expect("JSON prints");
+        write(path, &(json + "\n"))?;
+    }
+    Ok(())
+}
+
+/// Each scenario's last counted drill, by scenario name.
+fn latest_counted<'a>(input: &Input<'a>) -> Vec<&'a crate::result::DrillResult> {
+    let mut latest: std::collections::BTreeMap<&str, &crate::result::DrillResult> = Default::default();
+    for r in input.results.iter().filter(|r| input.include_simulated || !r.simulated) {
+        let entry = latest.entry(r.scenario.as_str()).or_insert(r);
+        if r.started_at > entry.started_at {
+            *entry = r;
+        }
+    }
+    latest.into_values().collect()
+}
+
+async fn publish(store: &S3Store, pages: &[report::Page]) -> Result<(), history::HistoryError> {
+    use futures::StreamExt;
+    let uploads = futures::stream::iter(pages)
+        .map(|page| store.put_object(&page.path, page.html.clone().into_bytes(), "text/html; charset=utf-8"))
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await;
+    uploads.into_iter().collect()
+}
+
+fn index_url(bucket: &str, prefix: &str, region: Option<&str>) -> String {
+    let key = if prefix.is_empty() { "index.html".to_owned() } else { format!("{prefix}/index.html") };
+    let region = region
+        .map(str::to_owned)
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok());
+    match region {
+        Some(region) => format!("s3://{bucket}/{key} (https://{bucket}.s3.{region}.amazonaws.com/{key})"),
+        None => format!("s3://{bucket}/{key}"),
+    }
+}
