@@ -13,6 +13,7 @@ mod fuzz_corpus;
 mod moto;
 mod plan;
 mod races;
+mod report;
 mod report_fixture;
 mod run;
 mod schema;

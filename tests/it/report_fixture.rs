@@ -185,7 +185,7 @@ fn drill(story: &Story, month: usize, start: Timestamp, what: char) -> DrillResu
         seconds: isolation_end.duration_since(t0).as_secs_f64(),
         ok: true,
     }];
-    let slow = if what == 'T' { 1.6 } else { 1.0 };
+    let slow = if what == 'T' { 2.3 } else { 1.0 };
     let mut restores = Vec::new();
     let mut restores_end = isolation_end;
     let error = (what == 'E').then(|| {
