@@ -12,7 +12,7 @@ use crate::aws_drill::{production, seed_production};
 use crate::moto;
 use crate::support::root;
 
-fn aws_env(url: &str) -> Vec<(&'static str, String)> {
+pub fn aws_env(url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL", url.to_owned()),
         ("AWS_ACCESS_KEY_ID", "testing".to_owned()),

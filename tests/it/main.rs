@@ -15,6 +15,7 @@ mod plan;
 mod races;
 mod report;
 mod report_fixture;
+mod report_s3;
 mod run;
 mod schema;
 mod signals;
