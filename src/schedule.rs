@@ -17,8 +17,8 @@ use std::cmp::Ordering;
 
 use croner::errors::CronError;
 use croner::time::{CivilDate, CivilDateTime, CivilTime, CronDateTime, Resolution, Weekday};
-use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::ZonedDateTime as Zoned;
+use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
@@ -127,7 +127,10 @@ impl CronDateTime for WallClock {
     }
 
     fn checked_add_seconds(&self, seconds: i64) -> Option<Self> {
-        self.0.checked_add(SignedDuration::from_secs(seconds)).ok().map(WallClock)
+        self.0
+            .checked_add(SignedDuration::from_secs(seconds))
+            .ok()
+            .map(WallClock)
     }
 
     fn cmp_instant(&self, other: &Self) -> Ordering {
@@ -157,26 +160,47 @@ mod tests {
     #[test]
     fn a_day_of_month_that_some_months_lack_skips_them() {
         // The 31st: February, April and June have none.
-        assert_eq!(next("0 3 31 * *", "UTC", "2026-01-31T03:30:00Z"), "2026-03-31T03:00:00Z");
-        assert_eq!(next("0 3 31 * *", "UTC", "2026-03-31T03:00:00Z"), "2026-05-31T03:00:00Z");
+        assert_eq!(
+            next("0 3 31 * *", "UTC", "2026-01-31T03:30:00Z"),
+            "2026-03-31T03:00:00Z"
+        );
+        assert_eq!(
+            next("0 3 31 * *", "UTC", "2026-03-31T03:00:00Z"),
+            "2026-05-31T03:00:00Z"
+        );
         // The 29th of February, in a leap year only.
-        assert_eq!(next("0 0 29 2 *", "UTC", "2026-03-01T00:00:00Z"), "2028-02-29T00:00:00Z");
+        assert_eq!(
+            next("0 0 29 2 *", "UTC", "2026-03-01T00:00:00Z"),
+            "2028-02-29T00:00:00Z"
+        );
     }
 
     #[test]
     fn monthly_runs_across_the_year_end_in_the_schedules_zone() {
         // `monthly` is 00:00 on the 1st in Berlin: 23:00 UTC the day before in winter.
-        assert_eq!(next("monthly", "Europe/Berlin", "2026-12-05T10:00:00Z"), "2026-12-31T23:00:00Z");
+        assert_eq!(
+            next("monthly", "Europe/Berlin", "2026-12-05T10:00:00Z"),
+            "2026-12-31T23:00:00Z"
+        );
         // A pass late on the 31st in UTC is already the 1st in Tokyo: the next is February.
-        assert_eq!(next("monthly", "Asia/Tokyo", "2026-12-31T16:00:00Z"), "2027-01-31T15:00:00Z");
+        assert_eq!(
+            next("monthly", "Asia/Tokyo", "2026-12-31T16:00:00Z"),
+            "2027-01-31T15:00:00Z"
+        );
     }
 
     #[test]
     fn a_time_the_spring_clock_change_skips_runs_right_after_the_gap() {
         // Berlin, 2026-03-29: 02:00 CET jumps to 03:00 CEST; 02:30 does not exist that day.
-        assert_eq!(next("30 2 * * *", "Europe/Berlin", "2026-03-28T12:00:00Z"), "2026-03-29T01:00:00Z");
+        assert_eq!(
+            next("30 2 * * *", "Europe/Berlin", "2026-03-28T12:00:00Z"),
+            "2026-03-29T01:00:00Z"
+        );
         // The day after, 02:30 CEST is 00:30 UTC.
-        assert_eq!(next("30 2 * * *", "Europe/Berlin", "2026-03-29T01:00:00Z"), "2026-03-30T00:30:00Z");
+        assert_eq!(
+            next("30 2 * * *", "Europe/Berlin", "2026-03-29T01:00:00Z"),
+            "2026-03-30T00:30:00Z"
+        );
     }
 
     #[test]
@@ -213,7 +237,13 @@ mod tests {
 
     #[test]
     fn never_passed_is_overdue() {
-        let status = due(&schedule("daily", "UTC"), None, SignedDuration::ZERO, at("2026-01-01T00:00:00Z")).unwrap();
+        let status = due(
+            &schedule("daily", "UTC"),
+            None,
+            SignedDuration::ZERO,
+            at("2026-01-01T00:00:00Z"),
+        )
+        .unwrap();
         assert_eq!(status.next_due, None);
         assert!(status.overdue);
     }

@@ -209,7 +209,11 @@ async fn show(common: &Common, run_id: &str, format: Format) -> i32 {
         Format::Json => println!("{}", serde_json::to_string_pretty(r).expect("JSON prints")),
         Format::Text => {
             println!("run       {}", r.run_id);
-            println!("scenario  {}{}", r.scenario, if r.simulated { " (simulated)" } else { "" });
+            println!(
+                "scenario  {}{}",
+                r.scenario,
+                if r.simulated { " (simulated)" } else { "" }
+            );
             println!("outcome   {}", outcome_text(r.outcome));
             for reason in &r.reasons {
                 println!("          {reason}");
@@ -217,12 +221,32 @@ async fn show(common: &Common, run_id: &str, format: Format) -> i32 {
             println!("started   {}", utc_text(r.started_at));
             println!("t0        {}", r.t0);
             let figure = |v: Option<f64>, target: f64| {
-                format!("{} (target {})", v.map_or_else(|| "not measured".to_owned(), compact), compact(target))
+                format!(
+                    "{} (target {})",
+                    v.map_or_else(|| "not measured".to_owned(), compact),
+                    compact(target)
+                )
             };
-            println!("RTO       {}", figure(r.rto.as_ref().map(|v| v.seconds), r.rto_target.as_duration().as_secs_f64()));
-            println!("RPO       {}", figure(r.rpo.as_ref().map(|v| v.seconds), r.rpo_target.as_duration().as_secs_f64()));
+            println!(
+                "RTO       {}",
+                figure(
+                    r.rto.as_ref().map(|v| v.seconds),
+                    r.rto_target.as_duration().as_secs_f64()
+                )
+            );
+            println!(
+                "RPO       {}",
+                figure(
+                    r.rpo.as_ref().map(|v| v.seconds),
+                    r.rpo_target.as_duration().as_secs_f64()
+                )
+            );
             for check in &r.checks {
-                println!("check     {} {}", check.id, if check.passed { "passed" } else { "failed" });
+                println!(
+                    "check     {} {}",
+                    check.id,
+                    if check.passed { "passed" } else { "failed" }
+                );
             }
             println!("stored    {}", store.name_of(&stored.key));
         }
@@ -256,7 +280,10 @@ async fn prune(common: &Common, filter: &Filter, dry_run: bool) -> i32 {
         }
     }
     if dry_run {
-        println!("{} run(s) would be deleted; nothing was deleted (--dry-run)", doomed.len());
+        println!(
+            "{} run(s) would be deleted; nothing was deleted (--dry-run)",
+            doomed.len()
+        );
     } else {
         println!("{deleted} run(s) deleted");
     }

@@ -61,7 +61,10 @@ pub struct ReportArgs {
 
 pub fn run(args: &ReportArgs) -> i32 {
     if let Some(Location::Local(path)) = &args.publish {
-        eprintln!("error: --publish takes an S3 URL (s3://bucket/prefix), not `{}`", path.display());
+        eprintln!(
+            "error: --publish takes an S3 URL (s3://bucket/prefix), not `{}`",
+            path.display()
+        );
         return exit_code::INVALID_INPUT;
     }
     let now = args.as_of.unwrap_or_else(Timestamp::now);
@@ -263,7 +266,11 @@ async fn publish(store: &S3Store, pages: &[report::Page]) -> Result<(), history:
 }
 
 fn index_url(bucket: &str, prefix: &str, region: Option<&str>) -> String {
-    let key = if prefix.is_empty() { "index.html".to_owned() } else { format!("{prefix}/index.html") };
+    let key = if prefix.is_empty() {
+        "index.html".to_owned()
+    } else {
+        format!("{prefix}/index.html")
+    };
     let region = region
         .map(str::to_owned)
         .or_else(|| std::env::var("AWS_REGION").ok())

@@ -15,6 +15,7 @@ use crate::cloud::aws::AwsCloud;
 use crate::cloud::sim::{Executor, SimCloud};
 use crate::cloud::{Cloud, TAG_RUN_ID, TAG_SCENARIO};
 use crate::exit_code;
+use crate::history::{self, Location};
 use crate::interrupts::{InterruptSender, Interrupts};
 use crate::journal::Journal;
 use crate::measure::Outcome;
@@ -40,9 +41,11 @@ pub struct RunArgs {
     /// are measured from it.
     #[arg(long, value_name = "TIME")]
     pub disaster_at: Option<Timestamp>,
-    /// Where results, journals and reports go.
-    #[arg(long, value_name = "DIR", default_value = ".firedrill/history")]
-    pub history: PathBuf,
+    /// Where results, journals and reports go: a folder, or `s3://bucket/prefix`. With
+    /// S3 they are also kept in .firedrill/history (where `firedrill cleanup` reads the
+    /// journals) and uploaded when the drill ends; a result is never replaced.
+    #[arg(long, value_name = "DIR|S3-URL", default_value = ".firedrill/history")]
+    pub history: Location,
     /// Folder holding the check scripts [default: `checks/` beside the scenario's folder].
     #[arg(long, value_name = "DIR")]
     pub checks_dir: Option<PathBuf>,
@@ -61,6 +64,18 @@ pub struct RunArgs {
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
 }
+
+impl RunArgs {
+    /// The local folder of results and journals (with an S3 history, the local copy).
+    fn local_history(&self) -> &Path {
+        match &self.history {
+            Location::Local(path) => path,
+            Location::S3 { .. } => Path::new(LOCAL_HISTORY),
+        }
+    }
+}
+
+const LOCAL_HISTORY: &str = ".firedrill/history";
 
 fn parse_keep(text: &str) -> Result<Option<HumanDuration>, String> {
     if text.is_empty() {
@@ -221,8 +236,8 @@ async fn next_signal() -> i32 {
 /// The command that removes what a run left.
 fn cleanup_command(run_id: &str, args: &RunArgs) -> String {
     let mut command = format!("firedrill cleanup --run-id {run_id} --force");
-    if args.history != Path::new(".firedrill/history") {
-        command.push_str(&format!(" --history {}", args.history.display()));
+    if args.local_history() != Path::new(LOCAL_HISTORY) {
+        command.push_str(&format!(" --history {}", args.local_history().display()));
     }
     if let Some(state) = &args.sim_state {
         command.push_str(&format!(" --sim-state {}", state.display()));
@@ -241,6 +256,8 @@ struct Written {
     result: PathBuf,
     journal: PathBuf,
     report: Option<PathBuf>,
+    /// Where the run was uploaded (an S3 history), or why it could not be.
+    uploaded: Option<Result<String, String>>,
 }
 
 impl Written {
@@ -249,8 +266,13 @@ impl Written {
             .report
             .as_ref()
             .map_or_else(String::new, |r| format!("\n  report:  {}", r.display()));
+        let uploaded = match &self.uploaded {
+            None => String::new(),
+            Some(Ok(url)) => format!("\n  stored:  {url}"),
+            Some(Err(why)) => format!("\n  NOT STORED in the S3 history: {why}"),
+        };
         format!(
-            "\n  result:  {}\n  journal: {}{report}",
+            "\n  result:  {}\n  journal: {}{report}{uploaded}",
             self.result.display(),
             self.journal.display()
         )
@@ -357,7 +379,7 @@ impl Drilled {
         let run_id = runner::new_run_id(&scenario.name, now());
         warn_of_leftovers(cloud, &scenario.name, args).await;
         active.borrow_mut().push(run_id.clone());
-        let folder = args.history.join(&scenario.name);
+        let folder = args.local_history().join(&scenario.name);
         let journal_path = folder.join(format!("{run_id}.journal.jsonl"));
         let journal = Journal::create(&journal_path)
             .map_err(|e| format!("cannot create the journal {}: {e}", journal_path.display()))?;
@@ -384,22 +406,51 @@ impl Drilled {
             .write(&result_path)
             .map_err(|e| format!("cannot write the result {}: {e}", result_path.display()))?;
         let report_path = folder.join(format!("{run_id}.html"));
-        let report = match crate::report::render_run(&result) {
-            Ok(html) => std::fs::write(&report_path, html).ok().map(|()| report_path),
-            Err(error) => {
-                eprintln!("warning: the HTML report could not be rendered: {error}");
-                None
-            }
-        };
+        let html = crate::report::render_run(&result)
+            .map_err(|error| eprintln!("warning: the HTML report could not be rendered: {error}"))
+            .ok();
+        let report = html
+            .as_ref()
+            .and_then(|html| std::fs::write(&report_path, html).ok().map(|()| report_path));
+        let uploaded = upload(&result, &journal_path, html, args).await;
+        if let Some(Err(why)) = &uploaded {
+            eprintln!("error: the result was not stored in {}: {why}", args.history);
+        }
         Ok((
             result,
             Written {
                 result: result_path,
                 journal: journal_path,
                 report,
+                uploaded,
             },
         ))
     }
+}
+
+/// Uploads a run to an S3 history (nothing to do for a local one).
+async fn upload(
+    result: &DrillResult,
+    journal: &Path,
+    report: Option<String>,
+    args: &RunArgs,
+) -> Option<Result<String, String>> {
+    let Location::S3 { bucket, prefix } = &args.history else {
+        return None;
+    };
+    let client = history::s3_client(args.profile.as_deref(), args.region.as_deref()).await;
+    let store = history::Store::S3(history::S3Store::new(client, bucket, prefix));
+    let files = history::RunFiles {
+        journal: std::fs::read_to_string(journal).ok(),
+        report,
+    };
+    Some(
+        store
+            .put(result, &files)
+            .await
+            .map(|key| store.name_of(&key))
+            .map_err(|e| e.to_string()),
+    )
 }
 
 /// Warns when earlier runs of the scenario left resources in the account.

@@ -46,7 +46,9 @@ pub fn parse_time(text: &str, now: Timestamp) -> Result<Timestamp, String> {
     }
     if let Ok(age) = HumanDuration::parse(text) {
         let age = jiff::SignedDuration::try_from(age.as_duration()).map_err(|e| format!("`{text}`: {e}"))?;
-        return now.checked_sub(age).map_err(|_| format!("`{text}` reaches before year -9999"));
+        return now
+            .checked_sub(age)
+            .map_err(|_| format!("`{text}` reaches before year -9999"));
     }
     Err(format!(
         "`{text}` is not a time: give an RFC 3339 time (2026-06-01T00:00:00Z), a date (2026-06-01) or an age (90d)"
@@ -60,8 +62,14 @@ mod tests {
     #[test]
     fn times_are_instants_dates_or_ages() {
         let now: Timestamp = "2026-12-01T12:00:00Z".parse().unwrap();
-        assert_eq!(parse_time("2026-06-01T08:00:00+02:00", now).unwrap().to_string(), "2026-06-01T06:00:00Z");
-        assert_eq!(parse_time("2026-06-01", now).unwrap().to_string(), "2026-06-01T00:00:00Z");
+        assert_eq!(
+            parse_time("2026-06-01T08:00:00+02:00", now).unwrap().to_string(),
+            "2026-06-01T06:00:00Z"
+        );
+        assert_eq!(
+            parse_time("2026-06-01", now).unwrap().to_string(),
+            "2026-06-01T00:00:00Z"
+        );
         assert_eq!(parse_time("30d", now).unwrap().to_string(), "2026-11-01T12:00:00Z");
         let error = parse_time("last tuesday", now).unwrap_err();
         assert!(error.contains("`last tuesday` is not a time"), "{error}");

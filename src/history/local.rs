@@ -107,7 +107,10 @@ fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot be read: {e}"))?;
     if bytes.len() as u64 > MAX_RESULT_BYTES {
-        return Err(format!("larger than {} MiB: not a result", MAX_RESULT_BYTES / 1024 / 1024));
+        return Err(format!(
+            "larger than {} MiB: not a result",
+            MAX_RESULT_BYTES / 1024 / 1024
+        ));
     }
     Ok(bytes)
 }

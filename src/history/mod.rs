@@ -97,9 +97,8 @@ pub struct Loaded {
 
 impl Loaded {
     fn sorted(mut self) -> Self {
-        self.results.sort_by(|a, b| {
-            (a.result.started_at, &a.result.run_id).cmp(&(b.result.started_at, &b.result.run_id))
-        });
+        self.results
+            .sort_by(|a, b| (a.result.started_at, &a.result.run_id).cmp(&(b.result.started_at, &b.result.run_id)));
         self.unreadable.sort_by(|a, b| a.name.cmp(&b.name));
         self
     }
@@ -245,7 +244,10 @@ mod tests {
     #[test]
     fn corrupt_files_say_where_and_why() {
         let truncated = parse(br#"{"schema_version": 1, "run_id": "x""#).unwrap_err();
-        assert!(truncated.starts_with("line 1 column 34: the file ends early"), "{truncated}");
+        assert!(
+            truncated.starts_with("line 1 column 34: the file ends early"),
+            "{truncated}"
+        );
         let garbage = parse(b"\x00\x01 not json").unwrap_err();
         assert!(garbage.contains("not valid JSON"), "{garbage}");
         assert!(parse(b"").unwrap_err().contains("empty"));

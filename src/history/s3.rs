@@ -64,7 +64,11 @@ impl S3Store {
 
     /// Every key of the prefix ending in `.json`, paged.
     async fn result_keys(&self) -> Result<Vec<(String, i64)>, HistoryError> {
-        let listing_prefix = if self.prefix.is_empty() { String::new() } else { format!("{}/", self.prefix) };
+        let listing_prefix = if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        };
         let mut pages = self
             .client
             .list_objects_v2()
@@ -90,7 +94,10 @@ impl S3Store {
         let reads = futures::stream::iter(keys)
             .map(|(key, size)| async move {
                 let read = if size as u64 > MAX_RESULT_BYTES {
-                    Err(format!("larger than {} MiB: not a result", MAX_RESULT_BYTES / 1024 / 1024))
+                    Err(format!(
+                        "larger than {} MiB: not a result",
+                        MAX_RESULT_BYTES / 1024 / 1024
+                    ))
                 } else {
                     self.get(&key).await.and_then(|bytes| parse(&bytes))
                 };

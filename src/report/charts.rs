@@ -103,7 +103,11 @@ fn tick_step(max: f64) -> f64 {
 
 fn class_of(outcome: Outcome, simulated: bool) -> String {
     let outcome = super::text::outcome_text(outcome);
-    if simulated { format!("{outcome} sim") } else { outcome.to_owned() }
+    if simulated {
+        format!("{outcome} sim")
+    } else {
+        outcome.to_owned()
+    }
 }
 
 pub fn line_chart(title: &str, samples: &[Sample], target_seconds: f64) -> LineChart {
@@ -136,14 +140,23 @@ pub fn line_chart(title: &str, samples: &[Sample], target_seconds: f64) -> LineC
                 y: round(y_of(secs)),
                 class,
                 page: sample.page.clone(),
-                title: format!("{}: {} ({})", sample.label, compact(secs), class_of(sample.outcome, sample.simulated)),
+                title: format!(
+                    "{}: {} ({})",
+                    sample.label,
+                    compact(secs),
+                    class_of(sample.outcome, sample.simulated)
+                ),
             }),
             None => missing.push(Point {
                 x,
                 y: plot.bottom,
                 class,
                 page: sample.page.clone(),
-                title: format!("{}: not measured ({})", sample.label, super::text::outcome_text(sample.outcome)),
+                title: format!(
+                    "{}: not measured ({})",
+                    sample.label,
+                    super::text::outcome_text(sample.outcome)
+                ),
             }),
         }
     }
@@ -255,9 +268,13 @@ pub fn sparkline(samples: &[Sample], target_seconds: f64) -> Sparkline {
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let ratio = s.seconds.map_or(2.0, |secs| (secs / target_seconds.max(1.0)).clamp(0.15, 2.0));
+            let ratio = s
+                .seconds
+                .map_or(2.0, |secs| (secs / target_seconds.max(1.0)).clamp(0.15, 2.0));
             let height = round(ratio / 2.0 * SPARK_HEIGHT);
-            let figure = s.seconds.map_or_else(|| "RTO not reached".to_owned(), |v| format!("RTO {}", compact(v)));
+            let figure = s
+                .seconds
+                .map_or_else(|| "RTO not reached".to_owned(), |v| format!("RTO {}", compact(v)));
             SparkBar {
                 x: i as f64 * (SPARK_BAR + SPARK_GAP),
                 y: round(SPARK_HEIGHT - height),

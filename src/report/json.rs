@@ -97,6 +97,10 @@ fn figures(input: &Input<'_>, name: &str) -> ScenarioFigures {
         last_passed_at,
         next_due: due.as_ref().and_then(|d| d.next_due),
         overdue: due.map(|d| d.overdue),
-        pass_streak: counted.iter().rev().take_while(|r| r.outcome == Outcome::Passed).count(),
+        pass_streak: counted
+            .iter()
+            .rev()
+            .take_while(|r| r.outcome == Outcome::Passed)
+            .count(),
     }
 }

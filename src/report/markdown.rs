@@ -25,10 +25,17 @@ pub fn markdown(overview: &Overview) -> String {
             )
         }
     );
-    let _ = writeln!(out, "| Scenario | Last drill | RTO / target | RPO / target | Next due | Streak |");
+    let _ = writeln!(
+        out,
+        "| Scenario | Last drill | RTO / target | RPO / target | Next due | Streak |"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     for s in &overview.scenarios {
-        let name = if s.simulated_only { format!("{} (simulated)", s.name) } else { s.name.clone() };
+        let name = if s.simulated_only {
+            format!("{} (simulated)", s.name)
+        } else {
+            s.name.clone()
+        };
         let (last, rto, rpo) = match &s.last {
             Some(l) => (
                 format!("{} {}", mark(l.outcome), l.date),
@@ -50,7 +57,11 @@ pub fn markdown(overview: &Overview) -> String {
             (None, None) if s.simulated_only => "not counted".to_owned(),
             (None, None) => "no schedule".to_owned(),
         };
-        let streak = if s.simulated_only { "—".to_owned() } else { s.pass_streak.to_string() };
+        let streak = if s.simulated_only {
+            "—".to_owned()
+        } else {
+            s.pass_streak.to_string()
+        };
         let _ = writeln!(out, "| {} | {last} | {rto} | {rpo} | {due} | {streak} |", cell(&name));
     }
     if !overview.unreadable.is_empty() {

@@ -128,10 +128,8 @@ pub fn timestamp_filter(
     _: &std::collections::HashMap<String, tera::Value>,
 ) -> tera::Result<tera::Value> {
     let text = value.as_str().unwrap_or_default();
-    let shown = text.parse::<jiff::Timestamp>().map_or_else(
-        |_| text.to_owned(),
-        |t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
-    );
+    let shown = text
+        .parse::<jiff::Timestamp>()
+        .map_or_else(|_| text.to_owned(), |t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string());
     Ok(tera::Value::String(shown))
 }
-

@@ -13,9 +13,18 @@ use crate::result::DrillResult;
 
 const TEMPLATES: [(&str, &str); 5] = [
     ("base.html", include_str!("../../reports/templates/base.html.tera")),
-    ("line_chart.html", include_str!("../../reports/templates/line_chart.html.tera")),
-    ("overview.html", include_str!("../../reports/templates/overview.html.tera")),
-    ("scenario.html", include_str!("../../reports/templates/scenario.html.tera")),
+    (
+        "line_chart.html",
+        include_str!("../../reports/templates/line_chart.html.tera"),
+    ),
+    (
+        "overview.html",
+        include_str!("../../reports/templates/overview.html.tera"),
+    ),
+    (
+        "scenario.html",
+        include_str!("../../reports/templates/scenario.html.tera"),
+    ),
     ("run.html", include_str!("../../reports/templates/run.html.tera")),
 ];
 

@@ -59,9 +59,9 @@ pub fn slug(name: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
     // FNV-1a: stable across versions and machines, unlike the standard hasher.
-    let hash = name
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     format!("{safe}-{:08x}", hash as u32)
 }
 
@@ -82,7 +82,10 @@ mod tests {
     #[test]
     fn durations_and_times_read_well() {
         assert_eq!(seconds_text(42.46), "42.5s");
-        assert_eq!(utc_text("2026-03-01T02:05:09Z".parse().unwrap()), "2026-03-01 02:05 UTC");
+        assert_eq!(
+            utc_text("2026-03-01T02:05:09Z".parse().unwrap()),
+            "2026-03-01 02:05 UTC"
+        );
         assert_eq!(
             zoned_text("2026-12-01T02:00:00Z".parse().unwrap(), "Europe/Berlin"),
             "2026-12-01 03:00 CET"

@@ -224,7 +224,11 @@ fn sample(r: &DrillResult, seconds: Option<f64>) -> Sample {
 /// only ever ran simulated, those (marked), so that its page is not empty.
 fn shown<'a>(input: &Input<'_>, known: &Known<'a>) -> Vec<&'a DrillResult> {
     let counted: Vec<&DrillResult> = known.runs.iter().copied().filter(|r| input.counts(r)).collect();
-    if counted.is_empty() { known.runs.clone() } else { counted }
+    if counted.is_empty() {
+        known.runs.clone()
+    } else {
+        counted
+    }
 }
 
 fn targets(known: &Known<'_>) -> (f64, f64) {
@@ -240,7 +244,11 @@ fn summary(input: &Input<'_>, known: &Known<'_>) -> ScenarioSummary {
     let simulated_only = counted.is_empty() && !known.runs.is_empty() && known.runs.iter().all(|r| r.simulated)
         || known.file.is_some_and(|s| s.cloud == crate::scenario::CloudKind::Sim) && !input.include_simulated;
     let (rto_target, rpo_target) = targets(known);
-    let last_passed = counted.iter().rev().find(|r| r.outcome == Outcome::Passed).map(|r| r.started_at);
+    let last_passed = counted
+        .iter()
+        .rev()
+        .find(|r| r.outcome == Outcome::Passed)
+        .map(|r| r.started_at);
     let schedule = known.file.and_then(|s| s.schedule.as_ref().map(|sch| (s, sch)));
     let due = match schedule {
         Some((s, sch)) if !simulated_only => {
@@ -249,13 +257,20 @@ fn summary(input: &Input<'_>, known: &Known<'_>) -> ScenarioSummary {
         }
         _ => None,
     };
-    let overdue_text = due.as_ref().filter(|(d, _)| d.overdue).map(|(d, sch)| match d.next_due {
-        Some(at) => {
-            let days = input.now.duration_since(at).as_secs() / 86_400;
-            format!("due {}, {days} day{} ago", zoned_text(at, &sch.timezone), if days == 1 { "" } else { "s" })
-        }
-        None => "never passed".to_owned(),
-    });
+    let overdue_text = due
+        .as_ref()
+        .filter(|(d, _)| d.overdue)
+        .map(|(d, sch)| match d.next_due {
+            Some(at) => {
+                let days = input.now.duration_since(at).as_secs() / 86_400;
+                format!(
+                    "due {}, {days} day{} ago",
+                    zoned_text(at, &sch.timezone),
+                    if days == 1 { "" } else { "s" }
+                )
+            }
+            None => "never passed".to_owned(),
+        });
     let recent: Vec<&DrillResult> = shown(input, known).into_iter().rev().take(RECENT_RUNS).rev().collect();
     let recent_counted: Vec<&&DrillResult> = counted.iter().rev().take(RECENT_RUNS).collect();
     ScenarioSummary {
@@ -274,7 +289,11 @@ fn summary(input: &Input<'_>, known: &Known<'_>) -> ScenarioSummary {
             .and_then(|(d, sch)| d.next_due.map(|at| zoned_text(at, &sch.timezone))),
         overdue: due.as_ref().is_some_and(|(d, _)| d.overdue),
         overdue_text,
-        pass_streak: counted.iter().rev().take_while(|r| r.outcome == Outcome::Passed).count(),
+        pass_streak: counted
+            .iter()
+            .rev()
+            .take_while(|r| r.outcome == Outcome::Passed)
+            .count(),
         recent_passes: format!(
             "{} / {}",
             recent_counted.iter().filter(|r| r.outcome == Outcome::Passed).count(),
@@ -283,7 +302,10 @@ fn summary(input: &Input<'_>, known: &Known<'_>) -> ScenarioSummary {
         rto_target: compact(rto_target),
         rpo_target: compact(rpo_target),
         sparkline: charts::sparkline(
-            &recent.iter().map(|r| sample(r, r.rto.as_ref().map(|v| v.seconds))).collect::<Vec<_>>(),
+            &recent
+                .iter()
+                .map(|r| sample(r, r.rto.as_ref().map(|v| v.seconds)))
+                .collect::<Vec<_>>(),
             rto_target,
         ),
     }
@@ -341,8 +363,14 @@ pub fn scenario_pages(input: &Input<'_>) -> Vec<ScenarioPage> {
             let shown = shown(input, known);
             let (rto_target, rpo_target) = targets(known);
             let recent: Vec<&DrillResult> = shown.iter().rev().take(RECENT_RUNS).rev().copied().collect();
-            let rto: Vec<Sample> = shown.iter().map(|r| sample(r, r.rto.as_ref().map(|v| v.seconds))).collect();
-            let rpo: Vec<Sample> = shown.iter().map(|r| sample(r, r.rpo.as_ref().map(|v| v.seconds))).collect();
+            let rto: Vec<Sample> = shown
+                .iter()
+                .map(|r| sample(r, r.rto.as_ref().map(|v| v.seconds)))
+                .collect();
+            let rpo: Vec<Sample> = shown
+                .iter()
+                .map(|r| sample(r, r.rpo.as_ref().map(|v| v.seconds)))
+                .collect();
             let phase_rows: Vec<PhaseRow> = recent
                 .iter()
                 .map(|r| PhaseRow {

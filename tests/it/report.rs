@@ -77,7 +77,10 @@ fn a_scenario_page_has_its_charts_percentiles_and_failures() {
     let (results, scenarios) = (results(), scenarios());
     let pages = view::scenario_pages(&input(&results, &scenarios, &[]));
     let storefront = pages.iter().find(|p| p.summary.name == "storefront-full").unwrap();
-    assert_eq!(storefront.rto_chart.points.len() + storefront.rto_chart.missing.len(), 24);
+    assert_eq!(
+        storefront.rto_chart.points.len() + storefront.rto_chart.missing.len(),
+        24
+    );
     assert_eq!(storefront.phases.rows.len(), 12);
     let kinds: Vec<&str> = storefront.restore_percentiles.iter().map(|k| k.kind.as_str()).collect();
     assert_eq!(kinds, ["aurora_cluster", "ec2_instance"]);
@@ -85,7 +88,10 @@ fn a_scenario_page_has_its_charts_percentiles_and_failures() {
     insta::assert_json_snapshot!("report_scenario_storefront_full", storefront);
     let payments = pages.iter().find(|p| p.summary.name == "payments-pitr").unwrap();
     assert!(
-        payments.failures.iter().all(|f| f.reasons.iter().any(|r| r.starts_with("RPO "))),
+        payments
+            .failures
+            .iter()
+            .all(|f| f.reasons.iter().any(|r| r.starts_with("RPO "))),
         "every payments-pitr failure is an RPO miss"
     );
 }
@@ -94,7 +100,10 @@ fn a_scenario_page_has_its_charts_percentiles_and_failures() {
 fn machine_outputs_say_the_same() {
     let (results, scenarios) = (results(), scenarios());
     let input = input(&results, &scenarios, &[]);
-    insta::assert_snapshot!("report_markdown", firedrill::report::markdown::markdown(&view::overview(&input)));
+    insta::assert_snapshot!(
+        "report_markdown",
+        firedrill::report::markdown::markdown(&view::overview(&input))
+    );
     insta::assert_json_snapshot!("report_json", firedrill::report::json::summary(&input));
 }
 
@@ -132,10 +141,18 @@ fn pages(out: &Path) -> Vec<PathBuf> {
 fn the_site_is_self_contained_and_complete() {
     let (output, out) = report(&history_folder(), &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stdout(&output).contains("wrote 129 pages (123 runs, 5 scenarios)"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("wrote 129 pages (123 runs, 5 scenarios)"),
+        "{}",
+        stdout(&output)
+    );
     let pages = pages(out.path());
     assert_eq!(pages.len(), 1 + 5 + 123);
-    let external = regex::Regex::new(r#"(?i)(src|href|action|xlink:href)\s*=\s*["']?\s*(https?:|//|data:)|url\(|@import|<script|<link|<iframe|<img"#).unwrap();
+    let external = regex::Regex::new(
+        r#"(?i)(src|href|action|xlink:href)\s*=\s*["']?\s*(https?:|//|data:)|url\(|@import|<script|<link|<iframe|<img"#,
+    )
+    .unwrap();
+    let links = regex::Regex::new(r#"href="([^"]+)""#).unwrap();
     for page in &pages {
         let html = std::fs::read_to_string(page).unwrap();
         assert!(html.starts_with("<!doctype html>"), "{}", page.display());
@@ -143,7 +160,7 @@ fn the_site_is_self_contained_and_complete() {
             panic!("{} loads something: {}", page.display(), found.as_str());
         }
         // Every link is relative and names a page of the site.
-        for link in regex::Regex::new(r#"href="([^"]+)""#).unwrap().captures_iter(&html) {
+        for link in links.captures_iter(&html) {
             let target = page.parent().unwrap().join(&link[1]);
             assert!(target.exists(), "{}: broken link {}", page.display(), &link[1]);
         }
@@ -158,7 +175,13 @@ fn the_site_is_self_contained_and_complete() {
         .find(|p| p.to_string_lossy().contains("fd-orders-db-2026110"))
         .unwrap();
     let run = std::fs::read_to_string(run).unwrap();
-    for evidence in ["arn:aws:rds:eu-west-1:123456789012:snapshot:rds:orders-db-prod-", "backup created", "Real drill on AWS", "firedrill 0.1.0", "tcp.open=1"] {
+    for evidence in [
+        "arn:aws:rds:eu-west-1:123456789012:snapshot:rds:orders-db-prod-",
+        "backup created",
+        "Real drill on AWS",
+        "firedrill 0.1.0",
+        "tcp.open=1",
+    ] {
         assert!(run.contains(evidence), "the run page shows {evidence}");
     }
 }
@@ -167,7 +190,12 @@ fn the_site_is_self_contained_and_complete() {
 fn a_corrupt_or_truncated_result_is_named_and_the_rest_is_reported() {
     let copy = tempfile::tempdir().unwrap();
     copy_dir(&history_folder(), copy.path());
-    let sample = std::fs::read_dir(copy.path().join("orders-db")).unwrap().next().unwrap().unwrap().path();
+    let sample = std::fs::read_dir(copy.path().join("orders-db"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let text = std::fs::read_to_string(&sample).unwrap();
     let truncated = copy.path().join("orders-db/fd-orders-db-truncated.json");
     std::fs::write(&truncated, &text[..text.len() / 2]).unwrap();
@@ -179,7 +207,11 @@ fn a_corrupt_or_truncated_result_is_named_and_the_rest_is_reported() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let err = stderr(&output);
     let index = std::fs::read_to_string(out.path().join("index.html")).unwrap();
-    for (file, why) in [(&truncated, "the file ends early"), (&garbage, "not valid JSON"), (&empty, "empty")] {
+    for (file, why) in [
+        (&truncated, "the file ends early"),
+        (&garbage, "not valid JSON"),
+        (&empty, "empty"),
+    ] {
         let name = file.display().to_string();
         assert!(err.contains(&name) && err.contains(why), "stderr names {name}: {err}");
         // Tera escapes `/` in text (as `&#x2F;`).
@@ -219,14 +251,22 @@ fn junit_output_is_read_by_a_junit_parser() {
         ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let suites = junit_parser::from_reader(std::io::BufReader::new(std::fs::File::open(junit.path()).unwrap())).unwrap();
+    let suites =
+        junit_parser::from_reader(std::io::BufReader::new(std::fs::File::open(junit.path()).unwrap())).unwrap();
     // The last counted drill of each real scenario; the simulated one is not counted.
     assert_eq!(suites.suites.len(), 4);
-    let storefront = suites.suites.iter().find(|s| s.name.starts_with("storefront-full")).unwrap();
+    let storefront = suites
+        .suites
+        .iter()
+        .find(|s| s.name.starts_with("storefront-full"))
+        .unwrap();
     assert_eq!(storefront.errors, 1, "the last storefront drill errored");
     let orders = suites.suites.iter().find(|s| s.name.starts_with("orders-db")).unwrap();
     let names: Vec<&str> = orders.cases.iter().map(|c| c.original_name.as_str()).collect();
-    assert_eq!(names, ["check db-port", "check row-counts", "RTO within 45m", "RPO within 1d"]);
+    assert_eq!(
+        names,
+        ["check db-port", "check row-counts", "RTO within 45m", "RPO within 1d"]
+    );
     assert!(orders.cases.iter().all(|c| c.status.is_success()));
     assert_eq!((orders.failures, orders.errors), (0, 0));
     let md = std::fs::read_to_string(markdown.path()).unwrap();
@@ -238,7 +278,12 @@ fn junit_output_is_read_by_a_junit_parser() {
 #[test]
 fn a_result_from_a_newer_firedrill_is_still_read() {
     let text = std::fs::read_to_string(
-        std::fs::read_dir(history_folder().join("orders-db")).unwrap().next().unwrap().unwrap().path(),
+        std::fs::read_dir(history_folder().join("orders-db"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
     )
     .unwrap();
     let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -255,29 +300,82 @@ fn history_lists_shows_and_prunes_whole_runs() {
     let copy = tempfile::tempdir().unwrap();
     copy_dir(&history_folder(), copy.path());
     let history = copy.path().to_str().unwrap();
-    let list = firedrill(["history", "list", "--history", history, "--scenario", "storefront-full", "--outcome", "failed", "--outcome", "error"]);
+    let list = firedrill([
+        "history",
+        "list",
+        "--history",
+        history,
+        "--scenario",
+        "storefront-full",
+        "--outcome",
+        "failed",
+        "--outcome",
+        "error",
+    ]);
     assert_eq!(list.status.code(), Some(0), "{}", stderr(&list));
     assert!(stdout(&list).ends_with("3 runs\n"), "{}", stdout(&list));
-    let json = firedrill(["history", "list", "--history", history, "--since", "2026-11-01", "--format", "json"]);
+    let json = firedrill([
+        "history",
+        "list",
+        "--history",
+        history,
+        "--since",
+        "2026-11-01",
+        "--format",
+        "json",
+    ]);
     let rows: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
-    assert!(rows.as_array().unwrap().iter().all(|r| r["started_at"].as_str().unwrap() >= "2026-11-01"));
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["started_at"].as_str().unwrap() >= "2026-11-01")
+    );
     let run_id = rows[0]["run_id"].as_str().unwrap().to_owned();
     let show = firedrill(["history", "show", &run_id, "--history", history]);
-    assert!(stdout(&show).contains(&format!("run       {run_id}")), "{}", stdout(&show));
+    assert!(
+        stdout(&show).contains(&format!("run       {run_id}")),
+        "{}",
+        stdout(&show)
+    );
     let missing = firedrill(["history", "show", "fd-nope", "--history", history]);
     assert_eq!(missing.status.code(), Some(2));
 
     let everything = firedrill(["history", "prune", "--history", history]);
     assert_eq!(everything.status.code(), Some(2), "prune without a filter refuses");
     let before = count_files(copy.path());
-    let dry = firedrill(["history", "prune", "--history", history, "--scenario", "demo", "--dry-run"]);
-    assert!(stdout(&dry).contains("24 run(s) would be deleted; nothing was deleted"), "{}", stdout(&dry));
+    let dry = firedrill([
+        "history",
+        "prune",
+        "--history",
+        history,
+        "--scenario",
+        "demo",
+        "--dry-run",
+    ]);
+    assert!(
+        stdout(&dry).contains("24 run(s) would be deleted; nothing was deleted"),
+        "{}",
+        stdout(&dry)
+    );
     assert_eq!(count_files(copy.path()), before);
     // A journal and report beside a result go with it.
-    let victim = copy.path().join("demo").join(format!("{}.json", first_run(copy.path(), "demo")));
+    let victim = copy
+        .path()
+        .join("demo")
+        .join(format!("{}.json", first_run(copy.path(), "demo")));
     std::fs::write(victim.with_extension("journal.jsonl"), "{}\n").unwrap();
     std::fs::write(victim.with_extension("html"), "<!doctype html>").unwrap();
-    let prune = firedrill(["history", "prune", "--history", history, "--scenario", "demo", "--until", "2026-01-01"]);
+    let prune = firedrill([
+        "history",
+        "prune",
+        "--history",
+        history,
+        "--scenario",
+        "demo",
+        "--until",
+        "2026-01-01",
+    ]);
     assert_eq!(prune.status.code(), Some(0), "{}", stderr(&prune));
     assert!(stdout(&prune).contains("14 run(s) deleted"), "{}", stdout(&prune));
     assert_eq!(count_files(copy.path()), before + 2 - 14 - 2);
@@ -296,7 +394,13 @@ fn count_files(folder: &Path) -> usize {
 fn first_run(folder: &Path, scenario: &str) -> String {
     let mut names: Vec<String> = std::fs::read_dir(folder.join(scenario))
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".json").to_owned())
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".json")
+                .to_owned()
+        })
         .collect();
     names.sort();
     names.remove(0)

@@ -157,9 +157,15 @@ fn kind_type(kind: ResourceKind) -> ResourceType {
 fn recovery_point_id(story: &Story, restore: &str, kind: ResourceKind, taken: Timestamp) -> String {
     let stamp = taken.strftime("%Y-%m-%d-%H-%M");
     match kind {
-        ResourceKind::RdsInstance => format!("arn:aws:rds:{}:123456789012:snapshot:rds:{restore}-prod-{stamp}", story.region),
+        ResourceKind::RdsInstance => format!(
+            "arn:aws:rds:{}:123456789012:snapshot:rds:{restore}-prod-{stamp}",
+            story.region
+        ),
         ResourceKind::AuroraCluster => {
-            format!("arn:aws:rds:{}:123456789012:cluster-snapshot:rds:{restore}-prod-{stamp}", story.region)
+            format!(
+                "arn:aws:rds:{}:123456789012:cluster-snapshot:rds:{restore}-prod-{stamp}",
+                story.region
+            )
         }
         ResourceKind::EbsVolume | ResourceKind::Ec2Instance => format!(
             "arn:aws:backup:{}:123456789012:recovery-point:{:08x}-{restore}",
@@ -173,7 +179,11 @@ fn recovery_point_id(story: &Story, restore: &str, kind: ResourceKind, taken: Ti
 /// rules as a real drill (`measure::outcome`).
 fn drill(story: &Story, month: usize, start: Timestamp, what: char) -> DrillResult {
     let simulated = what == 'S' || story.scenario == "demo";
-    let scale = if simulated && story.scenario != "demo" { 0.01 } else { 1.0 };
+    let scale = if simulated && story.scenario != "demo" {
+        0.01
+    } else {
+        1.0
+    };
     let rto_target = HumanDuration::parse(story.rto).unwrap();
     let rpo_target = HumanDuration::parse(story.rpo).unwrap();
     let t0 = start;
@@ -189,7 +199,7 @@ fn drill(story: &Story, month: usize, start: Timestamp, what: char) -> DrillResu
     let mut restores = Vec::new();
     let mut restores_end = isolation_end;
     let error = (what == 'E').then(|| {
-        if month % 2 == 0 {
+        if month.is_multiple_of(2) {
             "restore `server` failed: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/firedrill-drills/firedrill is not authorized to perform: backup:StartRestoreJob".to_owned()
         } else {
             "restore failed: DBInstanceQuotaExceeded: the account's DB instance quota (40) is reached".to_owned()
@@ -222,7 +232,10 @@ fn drill(story: &Story, month: usize, start: Timestamp, what: char) -> DrillResu
             duration_seconds: (!failed_here).then(|| completed.duration_since(started).as_secs_f64()),
             detection_lag_seconds: (!failed_here).then(|| seen.duration_since(completed).as_secs_f64()),
             resource: (!failed_here).then(|| {
-                ResourceRef::new(kind_type(*kind), format!("{}-{id}", run_id(story.scenario, t0, month, 0)))
+                ResourceRef::new(
+                    kind_type(*kind),
+                    format!("{}-{id}", run_id(story.scenario, t0, month, 0)),
+                )
             }),
             error: failed_here.then(|| error.clone().unwrap()),
         });
@@ -260,13 +273,20 @@ fn drill(story: &Story, month: usize, start: Timestamp, what: char) -> DrillResu
                 } else {
                     "tcp.open=0\n".into()
                 },
-                stderr: if passed { String::new() } else { "connect: connection refused\n".into() },
+                stderr: if passed {
+                    String::new()
+                } else {
+                    "connect: connection refused\n".into()
+                },
                 started_at: at,
                 ended_at: end,
                 reasons: if passed {
                     vec![]
                 } else {
-                    vec!["exit code 1, expected 0".into(), "stdout does not match `^tcp\\.open=1`".into()]
+                    vec![
+                        "exit code 1, expected 0".into(),
+                        "stdout does not match `^tcp\\.open=1`".into(),
+                    ]
                 },
             });
             phases.push(Phase {
@@ -294,8 +314,8 @@ fn drill(story: &Story, month: usize, start: Timestamp, what: char) -> DrillResu
     let (outcome, reasons) = measure::outcome(&Verdict {
         rto_target: SignedDuration::try_from(rto_target.as_duration()).unwrap(),
         rpo_target: SignedDuration::try_from(rpo_target.as_duration()).unwrap(),
-        rto: rto.clone(),
-        rpo: rpo.clone(),
+        rto,
+        rpo,
         failed_checks: &failed,
         harness_error: error.as_deref(),
         aborted: false,
@@ -305,7 +325,10 @@ fn drill(story: &Story, month: usize, start: Timestamp, what: char) -> DrillResu
     let id = run_id(story.scenario, t0, month, if what == 'S' { 1 } else { 0 });
     let created: Vec<ResourceRef> = restores.iter().filter_map(|r| r.resource.clone()).collect();
     let mut deleted = created;
-    deleted.push(ResourceRef::new(ResourceType::Vpc, format!("vpc-{:017x}", t0.as_second() as u64 * 7919)));
+    deleted.push(ResourceRef::new(
+        ResourceType::Vpc,
+        format!("vpc-{:017x}", t0.as_second() as u64 * 7919),
+    ));
     DrillResult {
         schema_version: SCHEMA_VERSION,
         tool_version: "0.1.0".into(),
@@ -421,7 +444,10 @@ fn the_fixture_history_is_current() {
         "tests/fixtures/report/history is out of date: FIREDRILL_UPDATE_FIXTURES=1 cargo test the_fixture_history_is_current"
     );
     for (key, text) in &expected {
-        assert_eq!(&found[key], text, "{key} is out of date (FIREDRILL_UPDATE_FIXTURES=1 rewrites it)");
+        assert_eq!(
+            &found[key], text,
+            "{key} is out of date (FIREDRILL_UPDATE_FIXTURES=1 rewrites it)"
+        );
     }
 }
 
@@ -438,5 +464,8 @@ fn the_fixture_has_what_the_report_must_show() {
     assert!(reasons.iter().any(|r| r.starts_with("RPO ")), "an RPO miss");
     assert!(all.iter().any(|r| r.outcome == Outcome::Error), "a harness error");
     assert!(reasons.iter().any(|r| r.starts_with("check ")), "a failed check");
-    assert!(all.iter().any(|r| r.simulated && r.scenario == "orders-db"), "a rehearsal");
+    assert!(
+        all.iter().any(|r| r.simulated && r.scenario == "orders-db"),
+        "a rehearsal"
+    );
 }
