@@ -245,7 +245,7 @@ mod tests {
     fn corrupt_files_say_where_and_why() {
         let truncated = parse(br#"{"schema_version": 1, "run_id": "x""#).unwrap_err();
         assert!(
-            truncated.starts_with("line 1 column 34: the file ends early"),
+            truncated.starts_with("line 1 column 35: the file ends early"),
             "{truncated}"
         );
         let garbage = parse(b"\x00\x01 not json").unwrap_err();

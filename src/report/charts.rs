@@ -1,6 +1,8 @@
 //! The geometry of the reports' charts, computed here so that the templates only draw
-//! it as inline SVG: every figure is in the chart's own units (a 640 × 240 view box),
-//! every axis is labelled with its unit, and targets are drawn as lines.
+//! it as inline SVG: every figure is in the chart's own units (a view box `WIDE` or
+//! `NARROW` wide and 240 high), every axis is labelled with its unit, and targets are
+//! drawn as lines. Each chart is drawn twice, wide and narrow, and CSS shows the one that
+//! fits the screen, so that its text stays readable on a phone without scrolling.
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -8,10 +10,12 @@ use serde::Serialize;
 use super::text::compact;
 use crate::measure::Outcome;
 
-pub const WIDTH: f64 = 640.0;
+/// The view box widths: for screens wider than 720 px, and for phones.
+pub const WIDE: f64 = 640.0;
+pub const NARROW: f64 = 360.0;
 pub const HEIGHT: f64 = 240.0;
 /// The plot area inside the view box: room for the axis labels on the left and below.
-const LEFT: f64 = 64.0;
+const LEFT: f64 = 56.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 36.0;
@@ -70,9 +74,9 @@ pub struct Tick {
 }
 
 /// Right-aligns the last label of an axis when it sits at the chart's right edge.
-fn anchored(mut ticks: Vec<Tick>) -> Vec<Tick> {
+fn anchored(mut ticks: Vec<Tick>, width: f64) -> Vec<Tick> {
     if let Some(last) = ticks.last_mut()
-        && last.at > WIDTH - RIGHT - 30.0
+        && last.at > width - RIGHT - 30.0
     {
         last.anchor = "end";
     }
@@ -110,7 +114,21 @@ fn class_of(outcome: Outcome, simulated: bool) -> String {
     }
 }
 
-pub fn line_chart(title: &str, samples: &[Sample], target_seconds: f64) -> LineChart {
+/// The same chart at both widths.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Both<T> {
+    pub wide: T,
+    pub narrow: T,
+}
+
+pub fn line_charts(title: &str, samples: &[Sample], target_seconds: f64) -> Both<LineChart> {
+    Both {
+        wide: line_chart(title, samples, target_seconds, WIDE),
+        narrow: line_chart(title, samples, target_seconds, NARROW),
+    }
+}
+
+pub fn line_chart(title: &str, samples: &[Sample], target_seconds: f64, width: f64) -> LineChart {
     let (unit, per) = unit_for(target_seconds);
     let max_value = samples.iter().filter_map(|s| s.seconds).fold(target_seconds, f64::max);
     // Room above the highest of the target and the figures; outliers are clipped at 3×
@@ -120,7 +138,7 @@ pub fn line_chart(title: &str, samples: &[Sample], target_seconds: f64) -> LineC
     let axis_max = (top_value / step).ceil() * step;
     let plot = Plot {
         left: LEFT,
-        right: WIDTH - RIGHT,
+        right: width - RIGHT,
         top: TOP,
         bottom: HEIGHT - BOTTOM,
     };
@@ -183,7 +201,7 @@ pub fn line_chart(title: &str, samples: &[Sample], target_seconds: f64) -> LineC
         target_y: round(y_of(target_seconds)),
         target_label: format!("target {}", compact(target_seconds)),
         y_ticks,
-        x_ticks: date_ticks(samples, &x_of),
+        x_ticks: date_ticks(samples, &x_of, if width < WIDE { 3 } else { 6 }, width),
         plot: plot.clone(),
     }
 }
@@ -219,13 +237,13 @@ fn time_scale(times: impl Iterator<Item = Timestamp>, plot: &Plot) -> impl Fn(Ti
     }
 }
 
-/// Up to six date labels along the time axis, evenly picked among the runs.
-fn date_ticks(samples: &[Sample], x_of: &impl Fn(Timestamp) -> f64) -> Vec<Tick> {
+/// Up to `most` date labels along the time axis, evenly picked among the runs.
+fn date_ticks(samples: &[Sample], x_of: &impl Fn(Timestamp) -> f64, most: usize, width: f64) -> Vec<Tick> {
     let n = samples.len();
     if n == 0 {
         return Vec::new();
     }
-    let wanted = n.min(6);
+    let wanted = n.min(most);
     let mut picked: Vec<usize> = (0..wanted)
         .map(|i| if wanted == 1 { 0 } else { i * (n - 1) / (wanted - 1) })
         .collect();
@@ -238,7 +256,7 @@ fn date_ticks(samples: &[Sample], x_of: &impl Fn(Timestamp) -> f64) -> Vec<Tick>
             anchor: "middle",
         })
         .collect();
-    anchored(ticks)
+    anchored(ticks, width)
 }
 
 /// The last runs as small bars: height is the RTO against its target (a full-height bar
@@ -326,7 +344,14 @@ pub struct PhaseRow {
 
 const ROW: f64 = 22.0;
 
-pub fn stacked_bars(rows: &[PhaseRow], categories: &[&str]) -> StackedBars {
+pub fn stacked_bars_both(rows: &[PhaseRow], categories: &[&str]) -> Both<StackedBars> {
+    Both {
+        wide: stacked_bars(rows, categories, WIDE),
+        narrow: stacked_bars(rows, categories, NARROW),
+    }
+}
+
+pub fn stacked_bars(rows: &[PhaseRow], categories: &[&str], width: f64) -> StackedBars {
     let total = |r: &PhaseRow| r.parts.iter().map(|(_, s)| s).sum::<f64>();
     let longest = rows.iter().map(total).fold(0.0, f64::max).max(1.0);
     let (unit, per) = unit_for(longest);
@@ -334,8 +359,8 @@ pub fn stacked_bars(rows: &[PhaseRow], categories: &[&str]) -> StackedBars {
     let axis_max = ((longest / per) / step).ceil() * step;
     let height = TOP + rows.len() as f64 * ROW + BOTTOM;
     let plot = Plot {
-        left: 92.0,
-        right: WIDTH - RIGHT,
+        left: 84.0,
+        right: width - RIGHT,
         top: TOP,
         bottom: height - BOTTOM,
     };
@@ -377,7 +402,7 @@ pub fn stacked_bars(rows: &[PhaseRow], categories: &[&str]) -> StackedBars {
             anchor: "middle",
         })
         .collect();
-    let x_ticks = anchored(x_ticks);
+    let x_ticks = anchored(x_ticks, width);
     StackedBars {
         rows,
         x_ticks,
@@ -417,7 +442,7 @@ mod tests {
             sample("2026-02-01T03:00:00Z", None, Outcome::Error),
             sample("2026-03-01T03:00:00Z", Some(100_000.0), Outcome::Failed),
         ];
-        let chart = line_chart("RTO", &samples, 2700.0);
+        let chart = line_chart("RTO", &samples, 2700.0, WIDE);
         assert_eq!(chart.unit, "minutes");
         assert_eq!(chart.points.len(), 2);
         assert_eq!(chart.missing.len(), 1);
@@ -440,7 +465,7 @@ mod tests {
             page: "r.html".into(),
             parts: vec![("isolation".into(), 60.0), ("restore".into(), 600.0)],
         }];
-        let bars = stacked_bars(&rows, &["isolation", "restore"]);
+        let bars = stacked_bars(&rows, &["isolation", "restore"], NARROW);
         let s = &bars.rows[0].segments;
         assert_eq!(s[1].x, s[0].x + s[0].width);
         assert!(s[1].x + s[1].width <= bars.plot.right);

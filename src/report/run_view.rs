@@ -33,7 +33,18 @@ struct Bar {
     x: f64,
     width: f64,
     label: String,
+    /// Where the label goes so that it never runs past the chart: after the bar, inside
+    /// its right end, or before it.
+    label_at: &'static str,
     ok: bool,
+}
+
+fn label_at(x: f64, width: f64) -> &'static str {
+    match (x + width > 80.0, width > 15.0) {
+        (false, _) => "after",
+        (true, true) => "inside",
+        (true, false) => "before",
+    }
 }
 
 /// A phase's timestamps, for the evidence table.
@@ -62,12 +73,16 @@ impl RunView {
         phases.sort_by_key(|p| p.start);
         let bars = phases
             .iter()
-            .map(|p| Bar {
-                name: p.name.clone(),
-                x: round(x(p.start.duration_since(r.t0).as_secs_f64())),
-                width: round(x(p.seconds).max(0.4)),
-                label: seconds_text(p.seconds),
-                ok: p.ok,
+            .map(|p| {
+                let (start, width) = (x(p.start.duration_since(r.t0).as_secs_f64()), x(p.seconds).max(0.4));
+                Bar {
+                    name: p.name.clone(),
+                    x: round(start),
+                    width: round(width),
+                    label: seconds_text(p.seconds),
+                    label_at: label_at(start, width),
+                    ok: p.ok,
+                }
             })
             .collect();
         let phase_rows = phases

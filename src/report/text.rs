@@ -74,7 +74,7 @@ mod tests {
         assert_eq!(slug("orders-db"), "orders-db");
         assert_eq!(slug("orders-20261201T030000Z-ab12"), "orders-20261201T030000Z-ab12");
         let odd = slug("../../etc/passwd");
-        assert!(odd.starts_with("-------etc-passwd-"), "{odd}");
+        assert!(odd.starts_with("------etc-passwd-"), "{odd}");
         assert_ne!(slug("a b"), slug("a/b"));
         assert!(!slug("").is_empty());
     }

@@ -6,7 +6,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use super::charts::{self, LineChart, PhaseRow, Sample, Sparkline, StackedBars};
+use super::charts::{self, Both, LineChart, PhaseRow, Sample, Sparkline, StackedBars};
 use super::text::{compact, date_text, outcome_text, slug, utc_text, zoned_text};
 use crate::history::Unreadable;
 use crate::measure::Outcome;
@@ -106,10 +106,10 @@ pub struct Figure {
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioPage {
     pub summary: ScenarioSummary,
-    pub rto_chart: LineChart,
-    pub rpo_chart: LineChart,
+    pub rto_chart: Both<LineChart>,
+    pub rpo_chart: Both<LineChart>,
     pub timeline: Vec<TimelineCell>,
-    pub phases: StackedBars,
+    pub phases: Both<StackedBars>,
     pub restore_percentiles: Vec<KindPercentiles>,
     pub failures: Vec<RunSummary>,
     /// Every run, newest first.
@@ -382,8 +382,8 @@ pub fn scenario_pages(input: &Input<'_>) -> Vec<ScenarioPage> {
             let percentiles = crate::result::percentiles(shown.iter().flat_map(|r| &r.restores));
             ScenarioPage {
                 summary: summary(input, known),
-                rto_chart: charts::line_chart("RTO", &rto, rto_target),
-                rpo_chart: charts::line_chart("RPO", &rpo, rpo_target),
+                rto_chart: charts::line_charts("RTO", &rto, rto_target),
+                rpo_chart: charts::line_charts("RPO", &rpo, rpo_target),
                 timeline: known
                     .runs
                     .iter()
@@ -400,7 +400,7 @@ pub fn scenario_pages(input: &Input<'_>) -> Vec<ScenarioPage> {
                         ),
                     })
                     .collect(),
-                phases: charts::stacked_bars(&phase_rows, &PHASE_CATEGORIES),
+                phases: charts::stacked_bars_both(&phase_rows, &PHASE_CATEGORIES),
                 restore_percentiles: percentiles
                     .into_iter()
                     .map(|(kind, p)| KindPercentiles {

@@ -78,10 +78,10 @@ fn a_scenario_page_has_its_charts_percentiles_and_failures() {
     let pages = view::scenario_pages(&input(&results, &scenarios, &[]));
     let storefront = pages.iter().find(|p| p.summary.name == "storefront-full").unwrap();
     assert_eq!(
-        storefront.rto_chart.points.len() + storefront.rto_chart.missing.len(),
+        storefront.rto_chart.wide.points.len() + storefront.rto_chart.narrow.missing.len(),
         24
     );
-    assert_eq!(storefront.phases.rows.len(), 12);
+    assert_eq!(storefront.phases.narrow.rows.len(), 12);
     let kinds: Vec<&str> = storefront.restore_percentiles.iter().map(|k| k.kind.as_str()).collect();
     assert_eq!(kinds, ["aurora_cluster", "ec2_instance"]);
     assert_eq!(storefront.failures.len(), 3);
