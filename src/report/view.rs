@@ -136,7 +136,7 @@ pub struct KindPercentiles {
 }
 
 /// A scenario as the report knows it: from its file, or only from its results.
-struct Known<'a> {
+pub struct Known<'a> {
     name: String,
     file: Option<&'a Scenario>,
     /// Its results, oldest first.
@@ -149,7 +149,7 @@ impl Input<'_> {
     }
 
     /// Every scenario, from the files and the history, by name.
-    fn known(&self) -> Vec<Known<'_>> {
+    pub fn known(&self) -> Vec<Known<'_>> {
         let mut names: Vec<String> = self
             .scenarios
             .iter()
@@ -239,24 +239,77 @@ fn targets(known: &Known<'_>) -> (f64, f64) {
     }
 }
 
-fn summary(input: &Input<'_>, known: &Known<'_>) -> ScenarioSummary {
+/// Where a scenario stands at the report's time: what the summary, the JSON figures
+/// and the due date are all computed from, once.
+pub struct Standing<'a> {
+    pub name: &'a str,
+    pub file: Option<&'a Scenario>,
+    /// Its runs, oldest first, and those of them that count.
+    pub runs: &'a [&'a DrillResult],
+    pub counted: Vec<&'a DrillResult>,
+    pub simulated_only: bool,
+    pub last_passed: Option<Timestamp>,
+    pub due: Option<(schedule::DueStatus, &'a crate::scenario::Schedule)>,
+    pub pass_streak: usize,
+    pub rto_target: f64,
+    pub rpo_target: f64,
+}
+
+fn standing<'a>(input: &Input<'_>, known: &'a Known<'a>) -> Standing<'a> {
     let counted: Vec<&DrillResult> = known.runs.iter().copied().filter(|r| input.counts(r)).collect();
+    // Simulated only: every run is simulated (and those are not counted), or the file
+    // says `cloud: sim`.
     let simulated_only = counted.is_empty() && !known.runs.is_empty() && known.runs.iter().all(|r| r.simulated)
         || known.file.is_some_and(|s| s.cloud == crate::scenario::CloudKind::Sim) && !input.include_simulated;
-    let (rto_target, rpo_target) = targets(known);
     let last_passed = counted
         .iter()
         .rev()
         .find(|r| r.outcome == Outcome::Passed)
         .map(|r| r.started_at);
-    let schedule = known.file.and_then(|s| s.schedule.as_ref().map(|sch| (s, sch)));
-    let due = match schedule {
-        Some((s, sch)) if !simulated_only => {
+    // A scenario loaded through validation has a valid schedule, so `due` cannot fail.
+    let due = known
+        .file
+        .and_then(|s| s.schedule.as_ref().map(|sch| (s, sch)))
+        .filter(|_| !simulated_only)
+        .and_then(|(s, sch)| {
             let grace = SignedDuration::try_from(s.max_duration.as_duration()).unwrap_or(SignedDuration::ZERO);
             schedule::due(sch, last_passed, grace, input.now).ok().map(|d| (d, sch))
-        }
-        _ => None,
-    };
+        });
+    let (rto_target, rpo_target) = targets(known);
+    Standing {
+        name: &known.name,
+        file: known.file,
+        runs: &known.runs,
+        pass_streak: counted
+            .iter()
+            .rev()
+            .take_while(|r| r.outcome == Outcome::Passed)
+            .count(),
+        counted,
+        simulated_only,
+        last_passed,
+        due,
+        rto_target,
+        rpo_target,
+    }
+}
+
+/// Every scenario's standing, by name.
+pub fn standings<'a>(input: &Input<'_>, known: &'a [Known<'a>]) -> Vec<Standing<'a>> {
+    known.iter().map(|k| standing(input, k)).collect()
+}
+
+fn summary(input: &Input<'_>, known: &Known<'_>) -> ScenarioSummary {
+    let Standing {
+        counted,
+        simulated_only,
+        due,
+        pass_streak,
+        rto_target,
+        rpo_target,
+        ..
+    } = standing(input, known);
+    let schedule = known.file.and_then(|s| s.schedule.as_ref().map(|sch| (s, sch)));
     let overdue_text = due
         .as_ref()
         .filter(|(d, _)| d.overdue)
@@ -289,11 +342,7 @@ fn summary(input: &Input<'_>, known: &Known<'_>) -> ScenarioSummary {
             .and_then(|(d, sch)| d.next_due.map(|at| zoned_text(at, &sch.timezone))),
         overdue: due.as_ref().is_some_and(|(d, _)| d.overdue),
         overdue_text,
-        pass_streak: counted
-            .iter()
-            .rev()
-            .take_while(|r| r.outcome == Outcome::Passed)
-            .count(),
+        pass_streak,
         recent_passes: format!(
             "{} / {}",
             recent_counted.iter().filter(|r| r.outcome == Outcome::Passed).count(),
