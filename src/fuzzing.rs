@@ -33,8 +33,27 @@ pub fn history_read(data: &[u8]) {
     }
     let (events, _) = crate::journal::parse_lenient(data);
     let _ = crate::teardown::cleanup::trace_of(&events);
-    if let Ok(result) = serde_json::from_slice::<crate::result::DrillResult>(data) {
+    if let Ok(result) = crate::history::parse(data) {
         let _ = result.teardown_incomplete();
         let _ = crate::report::render_run(&result);
+        trend_report(result);
     }
+}
+
+/// The whole trend report of one result read from a file: site, JUnit, Markdown, JSON.
+fn trend_report(result: crate::result::DrillResult) {
+    use crate::report::view::{Input, overview};
+    let results = [result];
+    let input = Input {
+        results: &results,
+        scenarios: &[],
+        unreadable: &[],
+        now: jiff::Timestamp::UNIX_EPOCH,
+        include_simulated: true,
+        tool_version: "fuzz",
+    };
+    let _ = crate::report::build_site(&input);
+    let _ = crate::report::junit::junit(&[&results[0]]);
+    let _ = crate::report::markdown::markdown(&overview(&input));
+    let _ = serde_json::to_string(&crate::report::json::summary(&input));
 }

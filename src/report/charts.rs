@@ -143,7 +143,7 @@ pub fn line_chart(title: &str, samples: &[Sample], target_seconds: f64, width: f
         bottom: HEIGHT - BOTTOM,
     };
     let y_of = |secs: f64| {
-        let value = (secs / per).min(axis_max);
+        let value = (secs / per).clamp(0.0, axis_max);
         plot.bottom - value / axis_max * (plot.bottom - plot.top)
     };
     let x_of = time_scale(samples.iter().map(|s| s.at), &plot);

@@ -20,9 +20,7 @@ pub fn junit(results: &[&DrillResult]) -> Result<String, quick_junit::SerializeE
 
 fn suite(r: &DrillResult) -> TestSuite {
     let mut suite = TestSuite::new(format!("{} ({})", r.scenario, r.run_id));
-    suite.set_time(Duration::from_secs_f64(
-        r.finished_at.duration_since(r.started_at).as_secs_f64().max(0.0),
-    ));
+    suite.set_time(duration(r.finished_at.duration_since(r.started_at).as_secs_f64()));
     for (name, value) in [
         ("run_id", r.run_id.clone()),
         ("outcome", super::text::outcome_text(r.outcome).to_owned()),
@@ -40,9 +38,7 @@ fn suite(r: &DrillResult) -> TestSuite {
         };
         let mut case = TestCase::new(format!("check {}", check.id), status);
         case.set_classname(r.scenario.clone())
-            .set_time(Duration::from_secs_f64(
-                check.ended_at.duration_since(check.started_at).as_secs_f64().max(0.0),
-            ))
+            .set_time(duration(check.ended_at.duration_since(check.started_at).as_secs_f64()))
             .set_system_out_lossy(check.stdout.as_bytes())
             .set_system_err_lossy(check.stderr.as_bytes());
         suite.add_test_case(case);
@@ -85,6 +81,11 @@ fn objective(r: &DrillResult, name: &str, measured: Option<f64>, target: f64) ->
         case.add_property(Property::new("seconds", format!("{value:.3}")));
     }
     case
+}
+
+/// A time for JUnit; a result file can hold any number, so out-of-range ones are zero.
+fn duration(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).unwrap_or_default()
 }
 
 fn failure(message: &str, kind: &str) -> TestCaseStatus {

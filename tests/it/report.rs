@@ -415,3 +415,29 @@ fn results_are_never_replaced() {
     let again = store.put(&result, &Default::default()).unwrap_err();
     assert!(again.to_string().contains("results are never replaced"), "{again}");
 }
+
+#[test]
+fn absurd_figures_in_a_result_file_render_without_a_panic() {
+    let text = std::fs::read_to_string(
+        std::fs::read_dir(history_folder().join("orders-db"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
+    )
+    .unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["rto"]["seconds"] = 1e300.into();
+    value["rpo"]["seconds"] = (-5.0).into();
+    value["phases"][0]["seconds"] = 1e308.into();
+    value["restores"][0]["duration_seconds"] = 1e300.into();
+    value["finished_at"] = "1970-01-01T00:00:00Z".into();
+    let result = firedrill::history::parse(value.to_string().as_bytes()).unwrap();
+    let results = [result];
+    let input = input(&results, &[], &[]);
+    let pages = firedrill::report::build_site(&input).unwrap();
+    assert_eq!(pages.len(), 3);
+    firedrill::report::junit::junit(&[&results[0]]).unwrap();
+    firedrill::report::markdown::markdown(&view::overview(&input));
+}
