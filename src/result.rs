@@ -44,6 +44,9 @@ pub struct DrillResult {
     pub restore_durations: BTreeMap<String, Percentiles>,
     pub checks: Vec<CheckRecord>,
     pub teardown: TeardownRecord,
+    /// The API calls the drill made, by `service:Operation` (empty in older results).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_calls: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -264,6 +267,7 @@ pub fn from_events(events: &[DrillEvent]) -> Option<DrillResult> {
         restores,
         checks: builder.checks,
         teardown: builder.teardown,
+        api_calls: builder.api_calls,
     })
 }
 
@@ -278,6 +282,7 @@ struct Builder {
     errors: Vec<String>,
     interrupted: bool,
     teardown: TeardownRecord,
+    api_calls: BTreeMap<String, u64>,
 }
 
 impl Builder {
@@ -297,6 +302,7 @@ impl Builder {
 
     fn apply(&mut self, event: &DrillEvent) {
         match &event.kind {
+            EventKind::ApiCalls { calls } => self.api_calls = calls.clone(),
             EventKind::StepStarted { step } => {
                 self.step_starts.insert(step.clone(), event.at);
             }
@@ -394,6 +400,31 @@ fn truncate(text: &str) -> String {
         end -= 1;
     }
     format!("{}\n[… {} more bytes cut]", &text[..end], text.len() - end)
+}
+
+/// How long each restore took in earlier runs (p50 and p90, seconds), by restore id:
+/// what the polling of the next run expects. The last `RECENT` runs count.
+pub fn restore_history(results: &[DrillResult]) -> BTreeMap<String, (f64, f64)> {
+    const RECENT: usize = 20;
+    let mut runs: Vec<&DrillResult> = results.iter().collect();
+    runs.sort_by_key(|r| std::cmp::Reverse(r.started_at));
+    let mut by_restore: BTreeMap<String, Histogram<u64>> = BTreeMap::new();
+    for record in runs.iter().take(RECENT).flat_map(|r| &r.restores) {
+        let Some(secs) = record.duration_seconds.filter(|s| s.is_finite() && *s > 0.0) else {
+            continue;
+        };
+        let histogram = by_restore
+            .entry(record.id.clone())
+            .or_insert_with(|| Histogram::new(3).expect("3 significant digits is valid"));
+        let _ = histogram.record((secs * 1000.0) as u64);
+    }
+    by_restore
+        .into_iter()
+        .map(|(id, h)| {
+            let at = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+            (id, (at(0.5), at(0.9)))
+        })
+        .collect()
 }
 
 /// p50/p90/p99/max of restore durations per resource kind (AWS start to completion).

@@ -351,7 +351,7 @@ async fn run_on_aws(
         ));
     }
     let drill = Drilled {
-        poll_interval: Duration::from_secs(2),
+        poll_interval: Duration::from_secs(1),
         crash_point: None,
     };
     drill
@@ -387,7 +387,14 @@ impl Drilled {
             let hold = keep.unwrap_or(scenario.max_duration).as_duration();
             now().saturating_add(hold).unwrap_or_else(|_| now())
         });
+        // Earlier durations of this scenario's restores tell the polling when to look.
+        let earlier = history::LocalStore::new(args.local_history().to_path_buf())
+            .load_scenario(&scenario.name)
+            .map(|loaded| loaded.results.into_iter().map(|s| s.result).collect::<Vec<_>>())
+            .unwrap_or_default();
         let options = RunOptions {
+            restore_history: crate::result::restore_history(&earlier),
+            polling: None,
             run_id: run_id.clone(),
             disaster_at: args.disaster_at,
             keep_until,

@@ -307,6 +307,18 @@ pub trait Cloud {
         Ok(())
     }
 
+    /// What the cloud can say before a restore is observed about how long it takes: the
+    /// median in seconds and the sigma of a log-normal spread. `None` (AWS): nothing; the
+    /// runner then uses AWS's running estimate, the history, or a prior per kind.
+    fn restore_estimate(&self, _restore: &str, _kind: ResourceKind) -> Option<(f64, f64)> {
+        None
+    }
+
+    /// The API calls this cloud made so far, by `service:Operation` (kept in results).
+    fn api_calls(&self) -> BTreeMap<String, u64> {
+        BTreeMap::new()
+    }
+
     /// Deletes a resource if, and only if, `may_delete` allows it (it carries
     /// `firedrill:run-id=<run_id>` and is not kept): the implementation re-reads its tags
     /// right before the delete call and answers `Refused` otherwise. This is the tag

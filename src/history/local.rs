@@ -36,18 +36,32 @@ impl LocalStore {
         };
         for folder in folders {
             let folder = folder.map_err(|e| self.io_error(&self.root, &e))?.path();
-            if !folder.is_dir() {
-                continue;
-            }
-            let files = std::fs::read_dir(&folder).map_err(|e| self.io_error(&folder, &e))?;
-            for file in files {
-                let path = file.map_err(|e| self.io_error(&folder, &e))?.path();
-                if path.extension().is_some_and(|x| x == "json") {
-                    self.read_one(&path, &mut loaded);
-                }
+            if folder.is_dir() {
+                self.read_folder(&folder, &mut loaded)?;
             }
         }
         Ok(loaded)
+    }
+
+    /// Reads one scenario's results only (what a run needs of the history).
+    pub fn load_scenario(&self, scenario: &str) -> Result<Loaded, HistoryError> {
+        let mut loaded = Loaded::default();
+        let folder = self.root.join(scenario);
+        if folder.is_dir() {
+            self.read_folder(&folder, &mut loaded)?;
+        }
+        Ok(loaded)
+    }
+
+    fn read_folder(&self, folder: &Path, loaded: &mut Loaded) -> Result<(), HistoryError> {
+        let files = std::fs::read_dir(folder).map_err(|e| self.io_error(folder, &e))?;
+        for file in files {
+            let path = file.map_err(|e| self.io_error(folder, &e))?.path();
+            if path.extension().is_some_and(|x| x == "json") {
+                self.read_one(&path, loaded);
+            }
+        }
+        Ok(())
     }
 
     fn read_one(&self, path: &Path, loaded: &mut Loaded) {

@@ -130,6 +130,11 @@ pub enum EventKind {
         error: String,
     },
     TeardownFinished,
+    /// The API calls the drill's cloud made, by `service:Operation` (the cost of
+    /// observing: kept in the result beside the detection lag).
+    ApiCalls {
+        calls: BTreeMap<String, u64>,
+    },
     RunFinished,
 }
 
@@ -158,6 +163,7 @@ pub const EVENT_NAMES: &[&str] = &[
     "restore_pending",
     "teardown_unverified",
     "teardown_finished",
+    "api_calls",
     "run_finished",
 ];
 

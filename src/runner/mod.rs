@@ -6,6 +6,7 @@
 pub mod crash_point;
 mod dispatcher;
 pub mod events;
+pub mod polling;
 mod reporter;
 mod teardown;
 
@@ -39,8 +40,15 @@ pub struct RunOptions {
     pub disaster_at: Option<Timestamp>,
     /// `--keep`: keep resources, tagged `firedrill:keep-until`, until then.
     pub keep_until: Option<Timestamp>,
-    /// How often in-flight restores and the runner are observed.
+    /// The shortest time between two observations of restores (the polling floor), and
+    /// how often the runner is looked at while it comes online.
     pub poll_interval: Duration,
+    /// Earlier durations of this scenario's restores (p50 and p90, seconds), by restore
+    /// id, from the history: what the polling expects when AWS gives no estimate.
+    pub restore_history: BTreeMap<String, (f64, f64)>,
+    /// Another polling policy than the adaptive one with `poll_interval` as its floor
+    /// (the benchmark's fixed-interval baseline).
+    pub polling: Option<polling::Policy>,
 }
 
 /// How long after `max_duration` a run's lease lasts: the time its teardown may take
@@ -81,6 +89,12 @@ pub async fn run_drill<C: Cloud>(
         t0,
         tags: run_tags(scenario, &options.run_id, lease_until),
         poll: options.poll_interval,
+        policy: options
+            .polling
+            .unwrap_or_else(|| polling::Policy::with_floor(options.poll_interval)),
+        restore_history: &options.restore_history,
+        estimates: RefCell::new(BTreeMap::new()),
+        restore_started: tokio::sync::Notify::new(),
         reporter: RefCell::new(reporter),
         environment: RefCell::new(None),
         outputs: RefCell::new(BTreeMap::new()),
@@ -123,6 +137,9 @@ pub async fn run_drill<C: Cloud>(
     let provisional = result::from_events(&drill.reporter.borrow().events);
     let passed = provisional.is_some_and(|r| r.outcome == crate::measure::Outcome::Passed);
     teardown::run(&drill, passed, options.keep_until).await;
+    drill.emit(EventKind::ApiCalls {
+        calls: cloud.api_calls(),
+    });
     drill.emit(EventKind::RunFinished);
     let reporter = drill.reporter.into_inner();
     result::from_events(&reporter.events).expect("the run started with RunStarted")
@@ -151,6 +168,13 @@ struct Drill<'a, C> {
     t0: Timestamp,
     tags: Tags,
     poll: Duration,
+    /// When restores in flight are looked at (sparse early, dense near completion).
+    policy: polling::Policy,
+    restore_history: &'a BTreeMap<String, (f64, f64)>,
+    /// How long each restore in flight is expected to take, by restore id.
+    estimates: RefCell<BTreeMap<String, polling::Estimate>>,
+    /// Wakes the observer when a restore starts, so its first look is planned at once.
+    restore_started: tokio::sync::Notify,
     reporter: RefCell<&'a mut Reporter>,
     environment: RefCell<Option<Environment>>,
     outputs: RefCell<BTreeMap<String, BTreeMap<String, String>>>,
@@ -370,8 +394,11 @@ impl<C: Cloud> Drill<'_, C> {
                 resource: resource.clone(),
             });
         }
+        let estimate = self.expected(restore, request.recovery_point.kind, handle.started_at);
+        self.estimates.borrow_mut().insert(restore.to_owned(), estimate);
         let (sender, receiver) = oneshot::channel();
         self.in_flight.borrow_mut().push((handle.clone(), sender));
+        self.restore_started.notify_one();
         match receiver.await {
             Ok(RestoreStatus::Ready {
                 resource,
@@ -417,10 +444,45 @@ impl<C: Cloud> Drill<'_, C> {
         }
     }
 
-    /// One batched observation per poll for every restore in flight.
+    /// What a restore is expected to take before AWS says: its earlier durations in the
+    /// history, else what the cloud can tell, else a wide prior for its kind.
+    fn expected(&self, restore: &str, kind: crate::scenario::ResourceKind, started_at: Timestamp) -> polling::Estimate {
+        self.restore_history
+            .get(restore)
+            .and_then(|(p50, p90)| polling::Estimate::from_history(started_at, *p50, *p90))
+            .or_else(|| {
+                self.cloud
+                    .restore_estimate(restore, kind)
+                    .map(|(median, sigma)| polling::Estimate {
+                        started_at,
+                        median,
+                        sigma,
+                    })
+            })
+            .unwrap_or_else(|| polling::Estimate::prior(started_at, kind))
+    }
+
+    /// When to look next at the restores in flight.
+    fn next_observation(&self) -> Duration {
+        let estimates = self.estimates.borrow();
+        let in_flight: Vec<polling::Estimate> = self
+            .in_flight
+            .borrow()
+            .iter()
+            .filter_map(|(h, _)| estimates.get(&h.restore).copied())
+            .collect();
+        polling::next_interval(&self.policy, (self.now)(), &in_flight, fastrand::f64())
+    }
+
+    /// One batched observation per round for every restore in flight (one describe per
+    /// service), at the intervals `polling` plans.
     async fn observe_restores(&self) {
         loop {
-            tokio::time::sleep(self.poll).await;
+            tokio::select! {
+                () = tokio::time::sleep(self.next_observation()) => {}
+                // A new restore: plan again with it.
+                () = self.restore_started.notified() => continue,
+            }
             self.in_flight.borrow_mut().retain(|(_, sender)| !sender.is_closed());
             let handles: Vec<RestoreHandle> = self.in_flight.borrow().iter().map(|(h, _)| h.clone()).collect();
             if handles.is_empty() {
@@ -438,6 +500,16 @@ impl<C: Cloud> Drill<'_, C> {
                     continue;
                 }
             };
+            // AWS's own estimate, where it gives one, replaces what was expected.
+            for (handle, status) in handles.iter().zip(&statuses) {
+                if let RestoreStatus::Running {
+                    expected_minutes: Some(minutes),
+                } = status
+                {
+                    let estimate = polling::Estimate::from_aws(handle.started_at, *minutes);
+                    self.estimates.borrow_mut().insert(handle.restore.clone(), estimate);
+                }
+            }
             // Restores may have started while the call was out: match answers to the
             // handles asked about, and keep every other one in flight.
             let mut in_flight = self.in_flight.borrow_mut();

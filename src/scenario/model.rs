@@ -97,6 +97,17 @@ pub struct SimSettings {
     /// Faults to inject.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<SimFault>,
+    /// How long a given restore takes, by restore id, instead of its kind's latency.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub restore_latencies: BTreeMap<String, HumanDuration>,
+    /// How far off the simulated estimates of restore times are: the sigma of a
+    /// log-normal error (0.3 is about ±30 %), as AWS's own estimates are never exact.
+    #[serde(default = "default_estimate_error")]
+    #[schemars(range(min = 0.0, max = 2.0))]
+    pub estimate_error: f64,
+    /// Seed of the estimates' errors, for repeatable runs.
+    #[serde(default)]
+    pub seed: u64,
 }
 
 impl Default for SimSettings {
@@ -106,8 +117,15 @@ impl Default for SimSettings {
             backup_age: default_backup_age(),
             data: BTreeMap::new(),
             faults: Vec::new(),
+            restore_latencies: BTreeMap::new(),
+            estimate_error: default_estimate_error(),
+            seed: 0,
         }
     }
+}
+
+fn default_estimate_error() -> f64 {
+    0.3
 }
 
 fn default_backup_age() -> HumanDuration {

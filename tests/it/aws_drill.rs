@@ -363,6 +363,8 @@ pub async fn drill(cloud: &AwsCloud, loaded: &LoadedScenario) -> DrillResult {
         disaster_at: None,
         keep_until: None,
         poll_interval: Duration::from_millis(100),
+        restore_history: Default::default(),
+        polling: None,
     };
     let mut reporter = Reporter::new(None, None);
     let plan = plan::plan(&loaded.scenario);

@@ -111,6 +111,8 @@ async fn drill_with(text: &str, faults: Vec<SimFault>, executor: Executor, keep:
         disaster_at: None,
         keep_until: keep.map(|k| now().saturating_add(k).unwrap()),
         poll_interval: Duration::from_secs(1),
+        restore_history: Default::default(),
+        polling: None,
     };
     let plan = plan::plan(&loaded.scenario);
     let result = runner::run_drill(
@@ -653,4 +655,23 @@ async fn a_gating_check_that_never_ran_leaves_rto_unreached() {
     let ran = drill(SCENARIO, vec![fault], checks(&[])).await;
     assert!(ran.result.checks.iter().all(|c| c.id != "rows"), "rows never ran");
     assert_eq!(ran.result.rto, None, "{:?}", ran.result.rto);
+}
+
+#[tokio::test(start_paused = true)]
+async fn restores_are_watched_sparsely_early_and_seen_within_a_second() {
+    // A 40-minute database and an AWS Backup volume of 10 minutes (AWS gives an estimate).
+    let ran = drill(SCENARIO, vec![], checks(&[])).await;
+    assert_eq!(ran.result.outcome, Outcome::Passed, "{:?}", ran.result.reasons);
+    for restore in &ran.result.restores {
+        let lag = restore.detection_lag_seconds.unwrap();
+        assert!(lag <= 5.2, "{}: seen {lag} s after it was ready", restore.id);
+    }
+    // Polling every second for 40 minutes would be 2,400 rounds; the plan is sparser.
+    let rounds = ran.cloud.calls()[&SimCall::ObserveRestores];
+    assert!(rounds < 1200, "{rounds} observation rounds");
+    let calls = &ran.result.api_calls;
+    // One describe per service per round, whatever the number of restores.
+    assert!(calls["rds:Describe"] <= u64::from(rounds), "{calls:?}");
+    assert!(calls["backup:Describe"] <= u64::from(rounds), "{calls:?}");
+    assert_eq!(calls["sim:StartRestore"], 2, "{calls:?}");
 }

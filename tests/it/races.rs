@@ -159,6 +159,8 @@ async fn drill(cloud: &Wrapped<'_>, loaded: &LoadedScenario, history: &std::path
         disaster_at: None,
         keep_until: None,
         poll_interval: Duration::from_secs(1),
+        restore_history: Default::default(),
+        polling: None,
     };
     let plan = plan::plan(&loaded.scenario);
     let result = runner::run_drill(

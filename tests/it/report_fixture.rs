@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use firedrill::cloud::{RecoveryPoint, ResourceRef, ResourceType};
-use firedrill::measure::{self, Outcome, Verdict};
+use firedrill::measure::{self, Verdict};
 use firedrill::result::{
     CheckRecord, DrillResult, Phase, RestoreRecord, RpoRecord, RtoRecord, SCHEMA_VERSION, TeardownRecord,
 };
@@ -366,6 +366,7 @@ fn drill(story: &Story, month: usize, start: Timestamp, what: char) -> DrillResu
             deleted,
             ..TeardownRecord::default()
         },
+        api_calls: Default::default(),
     }
 }
 
@@ -373,20 +374,43 @@ fn drill(story: &Story, month: usize, start: Timestamp, what: char) -> DrillResu
 pub fn history() -> Vec<DrillResult> {
     let mut results = Vec::new();
     for story in &STORIES {
-        let zone = TimeZone::get(story.zone).unwrap();
         for (month, what) in story.months.chars().enumerate() {
-            let (year, first) = story.first;
-            let day = date(year, first, story.day)
-                .checked_add((month as i32).months())
-                .unwrap();
-            let local = day.at(story.hour, 0, 0, 0);
-            let start = local.to_zoned_datetime(zone.clone()).unwrap().timestamp();
-            // Drills start a few minutes after their scheduled time.
-            let start = after(start, 60.0 * (2.0 + jitter(story.scenario, month, 2, 8.0)).round());
+            let start = start_of(story, story.first, month);
             results.push(drill(story, month, start, what));
             if story.rehearsals.contains(&month) {
                 let rehearsal = after(start, 13.0 * 86_400.0);
                 results.push(drill(story, month, rehearsal, 'S'));
+            }
+        }
+    }
+    results
+}
+
+/// When a story's drill of a month starts: a few minutes after its scheduled time.
+fn start_of(story: &Story, (year, first): (i16, i8), month: usize) -> Timestamp {
+    let zone = TimeZone::get(story.zone).unwrap();
+    let day = date(year, first, story.day)
+        .checked_add((month as i32).months())
+        .unwrap();
+    let local = day.at(story.hour, 0, 0, 0);
+    let start = local.to_zoned_datetime(zone).unwrap().timestamp();
+    after(start, 60.0 * (2.0 + jitter(story.scenario, month, 2, 8.0)).round())
+}
+
+/// A large history for benchmarks: `copies` of each story under its own name, each with
+/// `months` monthly drills from January 2000 (the stories' outcomes repeat).
+#[allow(dead_code)] // used by benches/firedrill.rs
+pub fn many(copies: usize, months: usize) -> Vec<DrillResult> {
+    let mut results = Vec::with_capacity(copies * STORIES.len() * months);
+    for copy in 0..copies {
+        for story in &STORIES {
+            let name = format!("{}-{copy:02}", story.scenario);
+            for month in 0..months {
+                let what = story.months.chars().nth(month % story.months.len()).unwrap();
+                let mut result = drill(story, month, start_of(story, (2000, 1), month), what);
+                result.run_id = result.run_id.replacen(story.scenario, &name, 1);
+                result.scenario = name.clone();
+                results.push(result);
             }
         }
     }
@@ -462,7 +486,10 @@ fn the_fixture_has_what_the_report_must_show() {
     let reasons: Vec<&String> = all.iter().flat_map(|r| &r.reasons).collect();
     assert!(reasons.iter().any(|r| r.starts_with("RTO ")), "an RTO miss");
     assert!(reasons.iter().any(|r| r.starts_with("RPO ")), "an RPO miss");
-    assert!(all.iter().any(|r| r.outcome == Outcome::Error), "a harness error");
+    assert!(
+        all.iter().any(|r| r.outcome == firedrill::measure::Outcome::Error),
+        "a harness error"
+    );
     assert!(reasons.iter().any(|r| r.starts_with("check ")), "a failed check");
     assert!(
         all.iter().any(|r| r.simulated && r.scenario == "orders-db"),

@@ -86,6 +86,10 @@ fn not_retried_whole(error: CloudError) -> CloudError {
 }
 
 impl Cloud for AwsCloud {
+    fn api_calls(&self) -> BTreeMap<String, u64> {
+        self.call_counts()
+    }
+
     fn is_simulated(&self) -> bool {
         false
     }

@@ -5,6 +5,7 @@
 //! aws-smithy-mocks where moto lacks an API).
 
 mod backup;
+mod calls;
 mod cloud;
 mod ec2;
 mod errors;
@@ -81,6 +82,8 @@ impl Default for Waits {
 #[derive(Debug)]
 pub struct AwsCloud {
     clients: Clients,
+    /// Every call the clients make, counted for the result.
+    calls: calls::CallCounter,
     region: String,
     waits: Waits,
     /// The AWS-managed network interfaces of endpoints being deleted, by endpoint id:
@@ -135,8 +138,10 @@ impl AwsCloud {
 
     /// An account on given clients (tests: moto, mocks).
     pub fn from_clients(clients: Clients, region: &str) -> Self {
+        let calls = calls::CallCounter::default();
         Self {
-            clients,
+            clients: calls.counting(clients),
+            calls,
             region: region.to_owned(),
             waits: Waits::default(),
             managed_interfaces: Mutex::new(BTreeMap::new()),
@@ -145,6 +150,11 @@ impl AwsCloud {
             attached: Mutex::new(BTreeMap::new()),
             check_output: None,
         }
+    }
+
+    /// The API calls made so far, by `service:Operation`.
+    pub fn call_counts(&self) -> BTreeMap<String, u64> {
+        self.calls.counts()
     }
 
     /// The same account, waiting and looking as `waits` says.

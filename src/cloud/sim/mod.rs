@@ -52,7 +52,11 @@ pub struct SimCloud {
 struct Counters {
     fault_uses: HashMap<usize, u32>,
     calls: BTreeMap<SimCall, u32>,
+    /// The describe calls AWS would get: one per service per observation round.
+    describes: BTreeMap<&'static str, u64>,
     save_error: Option<String>,
+    /// Draws the estimates' errors (seeded by the settings).
+    rng: Option<fastrand::Rng>,
 }
 
 impl SimCloud {
@@ -256,7 +260,45 @@ impl SimCloud {
         resource
     }
 
-    fn restore_latency(&self, kind: ResourceKind) -> Duration {
+    /// A duration as an estimate sees it: off by a log-normal error (`estimate_error`).
+    fn estimate(&self, actual: Duration) -> Duration {
+        let sigma = self.settings.estimate_error.clamp(0.0, 2.0);
+        let mut counters = self.counters();
+        let seed = self.settings.seed;
+        let rng = counters.rng.get_or_insert_with(|| fastrand::Rng::with_seed(seed));
+        // Box–Muller: a standard normal from two uniforms.
+        let (u, v) = (rng.f64().max(f64::MIN_POSITIVE), rng.f64());
+        let normal = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+        actual.mul_f64((sigma * normal).exp())
+    }
+
+    /// One describe per service with something in flight, as the AWS cloud makes.
+    fn count_describes(&self, handles: &[RestoreHandle]) {
+        let mut services: Vec<&'static str> = handles
+            .iter()
+            .map(|h| match h.tracked.kind {
+                ResourceType::DbInstance | ResourceType::DbCluster => "rds",
+                ResourceType::RestoreJob => "backup",
+                _ => "ec2",
+            })
+            .collect();
+        services.sort_unstable();
+        services.dedup();
+        let mut counters = self.counters();
+        for service in services {
+            *counters.describes.entry(service).or_default() += 1;
+        }
+    }
+
+    /// The describe calls made so far, per service.
+    pub fn describes(&self) -> BTreeMap<&'static str, u64> {
+        self.counters().describes.clone()
+    }
+
+    fn restore_latency(&self, restore: &str, kind: ResourceKind) -> Duration {
+        if let Some(latency) = self.settings.restore_latencies.get(restore) {
+            return latency.as_duration();
+        }
         match kind {
             ResourceKind::RdsInstance | ResourceKind::AuroraCluster => self.latencies().database_restore.as_duration(),
             ResourceKind::EbsVolume | ResourceKind::Ec2Instance => self.latencies().volume_restore.as_duration(),
@@ -434,6 +476,27 @@ fn source_target(source: &RestoreSource) -> String {
 }
 
 impl Cloud for SimCloud {
+    fn restore_estimate(&self, restore: &str, kind: ResourceKind) -> Option<(f64, f64)> {
+        let latency = self.restore_latency(restore, kind);
+        Some((
+            self.estimate(latency).as_secs_f64(),
+            self.settings.estimate_error.max(0.05),
+        ))
+    }
+
+    fn api_calls(&self) -> BTreeMap<String, u64> {
+        let counters = self.counters();
+        let calls = counters
+            .calls
+            .iter()
+            .map(|(call, n)| (format!("sim:{call:?}"), u64::from(*n)));
+        let describes = counters
+            .describes
+            .iter()
+            .map(|(service, n)| (format!("{service}:Describe"), *n));
+        calls.chain(describes).collect()
+    }
+
     fn is_simulated(&self) -> bool {
         true
     }
@@ -544,7 +607,8 @@ impl Cloud for SimCloud {
             )
             .await?;
         let kind = request.recovery_point.kind;
-        let latency = self.restore_latency(kind);
+        let latency = self.restore_latency(&request.restore, kind);
+        let estimate = self.estimate(latency);
         let started_at = self.clock.now();
         let data_time = request.recovery_point.data_time;
         let ready_at = self.in_(latency);
@@ -554,6 +618,7 @@ impl Cloud for SimCloud {
                 let job = ResourceRef::new(ResourceType::RestoreJob, Self::new_id(state, "restore-job"));
                 let mut entry = SimResource::new(Tags::new(), ready_at);
                 entry.token = Some(request.idempotency_token.clone());
+                entry.expected_minutes = Some((estimate.as_secs_f64() / 60.0).ceil().max(1.0) as u32);
                 (job, entry)
             } else {
                 let resource = ResourceRef::new(resource_type(kind), Self::new_id(state, id_prefix(kind)));
@@ -580,6 +645,7 @@ impl Cloud for SimCloud {
         let lost = self
             .call(SimCall::ObserveRestores, None, self.latencies().call.as_duration())
             .await?;
+        self.count_describes(handles);
         let mut statuses = Vec::with_capacity(handles.len());
         for handle in handles {
             let fault = self.matching_fault(&mut self.counters(), SimCall::ObserveRestores, Some(&handle.restore));
@@ -784,9 +850,9 @@ impl SimCloud {
         }
         let now = self.clock.now();
         if now < entry.ready_at {
-            let left = entry.ready_at.duration_since(now).as_secs().max(0) as u64;
-            let expected_minutes = (handle.tracked.kind == ResourceType::RestoreJob).then(|| left.div_ceil(60) as u32);
-            return RestoreStatus::Running { expected_minutes };
+            return RestoreStatus::Running {
+                expected_minutes: entry.expected_minutes,
+            };
         }
         // AWS reports when the job finished, not when we looked.
         let completed_at = entry.ready_at;

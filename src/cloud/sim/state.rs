@@ -41,6 +41,10 @@ pub(super) struct SimResource {
     /// For an AWS Backup restore job: it failed, and created nothing.
     #[serde(default)]
     pub failed: bool,
+    /// For an AWS Backup restore job: its ExpectedCompletionTimeMinutes, drawn with an
+    /// error when it starts (AWS's estimate is never the exact answer).
+    #[serde(default)]
+    pub expected_minutes: Option<u32>,
 }
 
 impl SimResource {
@@ -54,6 +58,7 @@ impl SimResource {
             outputs: BTreeMap::new(),
             data_dir: None,
             failed: false,
+            expected_minutes: None,
         }
     }
 
