@@ -15,6 +15,7 @@ pub mod history;
 pub mod interrupts;
 pub mod journal;
 pub mod measure;
+pub mod parallel;
 pub mod plan;
 pub mod report;
 pub mod result;

@@ -212,14 +212,15 @@ fn write_site(out: &Path, pages: &[report::Page]) -> Result<(), String> {
             }
         }
     }
-    for page in pages {
-        let path = out.join(&page.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        std::fs::write(&path, &page.html).map_err(|e| format!("{}: {e}", path.display()))?;
+    for folder in ["scenarios", "runs"] {
+        let folder = out.join(folder);
+        std::fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
     }
-    Ok(())
+    let written = crate::parallel::map(pages, |page| {
+        let path = out.join(&page.path);
+        std::fs::write(&path, &page.html).map_err(|e| format!("{}: {e}", path.display()))
+    });
+    written.into_iter().map(|(_, outcome)| outcome).collect()
 }
 
 fn machine_outputs(args: &ReportArgs, input: &Input<'_>) -> Result<(), String> {

@@ -28,55 +28,61 @@ impl LocalStore {
 
     /// Reads every `*.json` one folder down; a missing root is an empty history.
     pub fn load(&self) -> Result<Loaded, HistoryError> {
-        let mut loaded = Loaded::default();
         let folders = match std::fs::read_dir(&self.root) {
             Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(loaded),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::default()),
             Err(e) => return Err(self.io_error(&self.root, &e)),
         };
+        let mut files = Vec::new();
         for folder in folders {
             let folder = folder.map_err(|e| self.io_error(&self.root, &e))?.path();
             if folder.is_dir() {
-                self.read_folder(&folder, &mut loaded)?;
+                files.extend(self.results_in(&folder)?);
             }
         }
-        Ok(loaded)
+        Ok(self.read_all(&files))
     }
 
     /// Reads one scenario's results only (what a run needs of the history).
     pub fn load_scenario(&self, scenario: &str) -> Result<Loaded, HistoryError> {
-        let mut loaded = Loaded::default();
         let folder = self.root.join(scenario);
-        if folder.is_dir() {
-            self.read_folder(&folder, &mut loaded)?;
+        if !folder.is_dir() {
+            return Ok(Loaded::default());
         }
-        Ok(loaded)
+        let files = self.results_in(&folder)?;
+        Ok(self.read_all(&files))
     }
 
-    fn read_folder(&self, folder: &Path, loaded: &mut Loaded) -> Result<(), HistoryError> {
-        let files = std::fs::read_dir(folder).map_err(|e| self.io_error(folder, &e))?;
-        for file in files {
+    fn results_in(&self, folder: &Path) -> Result<Vec<PathBuf>, HistoryError> {
+        let mut files = Vec::new();
+        for file in std::fs::read_dir(folder).map_err(|e| self.io_error(folder, &e))? {
             let path = file.map_err(|e| self.io_error(folder, &e))?.path();
             if path.extension().is_some_and(|x| x == "json") {
-                self.read_one(&path, loaded);
+                files.push(path);
             }
         }
-        Ok(())
+        Ok(files)
     }
 
-    fn read_one(&self, path: &Path, loaded: &mut Loaded) {
-        let key = path
-            .strip_prefix(&self.root)
-            .unwrap_or(path)
-            .to_string_lossy()
-            .replace('\\', "/");
-        match read_capped(path).and_then(|bytes| parse(&bytes)) {
-            Ok(result) => loaded.results.push(Stored { key, result }),
-            Err(problem) => loaded.unreadable.push(Unreadable {
-                name: path.display().to_string(),
-                problem,
-            }),
+    /// Reads and parses the files on every core (a history of thousands of results is
+    /// mostly JSON parsing).
+    fn read_all(&self, files: &[PathBuf]) -> Loaded {
+        let mut loaded = Loaded::default();
+        for (path, read) in crate::parallel::map(files, |path| read_capped(path).and_then(|bytes| parse(&bytes))) {
+            let key = path
+                .strip_prefix(&self.root)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            match read {
+                Ok(result) => loaded.results.push(Stored { key, result }),
+                Err(problem) => loaded.unreadable.push(Unreadable {
+                    name: path.display().to_string(),
+                    problem,
+                }),
+            }
         }
+        loaded
     }
 
     /// Writes the result (and journal and report) under a fresh name, so that a result

@@ -80,10 +80,14 @@ pub fn build_site(input: &Input<'_>) -> Result<Vec<Page>, tera::Error> {
             html: tera.render("scenario.html", &context)?,
         });
     }
-    for result in input.results {
+    // Run pages are most of a large site: rendered on every core.
+    let rendered = crate::parallel::map(input.results, |result| {
+        tera.render("run.html", &run_context(result, true))
+    });
+    for (result, html) in rendered {
         pages.push(Page {
             path: view::run_page(&result.run_id),
-            html: tera.render("run.html", &run_context(result, true))?,
+            html: html?,
         });
     }
     Ok(pages)

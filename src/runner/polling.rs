@@ -10,11 +10,11 @@
 //!
 //! - before the 0.5 % quantile, the interval is half the time left until it (at least the
 //!   floor), so that polls close in geometrically;
-//! - between the 25 % and 75 % quantiles it is the floor (1 s);
-//! - from 5 % to 25 % and 75 % to 95 %, three floors; from 0.5 % to 5 % and 95 % to
-//!   99.5 %, five: a completion is seen within the interval it falls in, so about two
-//!   thirds are seen within a second (p50 ≤ 1 s) and 99 % within five (p99 ≤ 5 s), for
-//!   far fewer rounds than polling every second through the whole spread;
+//! - between the 10 % and 90 % quantiles it is the floor (1 s);
+//! - from 2.5 % to 10 % and 90 % to 97.5 %, three floors; from 0.5 % to 2.5 % and 97.5 %
+//!   to 99.5 %, five: a completion is seen within the interval it falls in, so most are
+//!   seen within a second (p50 ≤ 1 s) and 99 % within five (p99 ≤ 5 s), for fewer rounds
+//!   than polling every second through the whole spread;
 //! - past the 99.5 % quantile (the estimate was wrong) it widens with the overrun, up to
 //!   the ceiling.
 //!
@@ -68,12 +68,12 @@ pub struct Estimate {
 /// How far off AWS Backup's ExpectedCompletionTimeMinutes usually is (about ±30 %).
 pub const AWS_ESTIMATE_SIGMA: f64 = 0.3;
 
-/// Standard normal quantiles used by the policy: 0.5 %, 5 % and 25 % (and their mirrors).
+/// Standard normal quantiles used by the policy: 0.5 %, 2.5 % and 10 % (and mirrors).
 const Z_005: f64 = 2.5758;
-const Z_05: f64 = 1.6449;
-const Z_25: f64 = 0.6745;
+const Z_025: f64 = 1.9600;
+const Z_10: f64 = 1.2816;
 /// The 90 % quantile, to turn a p50/p90 pair into a sigma.
-const Z_90: f64 = 1.2816;
+const Z_90: f64 = Z_10;
 
 impl Estimate {
     /// From AWS's estimate of the total time, in whole minutes.
@@ -126,9 +126,9 @@ impl Estimate {
         let within = |z: f64| (self.at(-z)..self.at(z)).contains(&elapsed);
         let wanted = if elapsed < self.at(-Z_005) {
             (self.at(-Z_005) - elapsed) / 2.0
-        } else if within(Z_25) {
+        } else if within(Z_10) {
             floor
-        } else if within(Z_05) {
+        } else if within(Z_025) {
             3.0 * floor
         } else if within(Z_005) {
             5.0 * floor
@@ -177,8 +177,8 @@ mod tests {
         let e = Estimate::from_aws(at(0.0), 40);
         assert_eq!(interval(&e, 0.0), 60.0, "far from done: the ceiling");
         assert_eq!(interval(&e, 2400.0), 1.0, "at the expected time: the floor");
-        assert_eq!(interval(&e, 1800.0), 3.0, "between the 5 % and 25 % quantiles");
-        assert_eq!(interval(&e, 1300.0), 5.0, "in the early tail");
+        assert_eq!(interval(&e, 1500.0), 3.0, "between the 2.5 % and 10 % quantiles");
+        assert_eq!(interval(&e, 1200.0), 5.0, "in the early tail");
         assert!(interval(&e, 5500.0) > 5.0, "overrun: widening");
         assert!(interval(&e, 100_000.0) <= 60.0, "never past the ceiling");
     }
