@@ -3,7 +3,7 @@
 
 /// `f` applied to every item, on as many threads as there are cores, in the items'
 /// order; each answer comes back beside its item.
-pub fn map<'a, T: Sync, R: Send>(items: &'a [T], f: impl Fn(&T) -> R + Sync) -> Vec<(&'a T, R)> {
+pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<(&T, R)> {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(items.len().max(1));

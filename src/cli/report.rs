@@ -161,22 +161,19 @@ async fn report(args: &ReportArgs, filter: &Filter, scenarios: &[Scenario], now:
         include_simulated: args.include_simulated,
         tool_version: env!("CARGO_PKG_VERSION"),
     };
-    let pages = match report::build_site(&input) {
-        Ok(pages) => pages,
+    let written = match write_site(&args.out, &input) {
+        Ok(written) => written,
         Err(error) => {
-            eprintln!("error: the report could not be rendered: {error:?}");
+            eprintln!("error: {error}");
             return exit_code::ERROR;
         }
     };
-    if let Err(error) = write_site(&args.out, &pages) {
-        eprintln!("error: {error}");
-        return exit_code::ERROR;
-    }
     println!(
-        "wrote {} pages ({} runs, {} scenarios) to {}; open {}",
-        pages.len(),
+        "wrote {} pages ({} runs, {} scenarios; {} unchanged) to {}; open {}",
+        written.pages.len(),
         results.len(),
-        pages.iter().filter(|p| p.path.starts_with("scenarios/")).count(),
+        written.pages.iter().filter(|p| p.starts_with("scenarios/")).count(),
+        written.unchanged,
         args.out.display(),
         args.out.join("index.html").display()
     );
@@ -186,7 +183,7 @@ async fn report(args: &ReportArgs, filter: &Filter, scenarios: &[Scenario], now:
     }
     if let Some(Location::S3 { bucket, prefix }) = &args.publish {
         let client = history::s3_client(args.profile.as_deref(), args.region.as_deref()).await;
-        match publish(&S3Store::new(client, bucket, prefix), &pages).await {
+        match publish(&S3Store::new(client, bucket, prefix), &args.out, &written.pages).await {
             Ok(()) => println!("published: {}", index_url(bucket, prefix, args.region.as_deref())),
             Err(error) => {
                 eprintln!("error: publishing failed: {error}");
@@ -197,30 +194,58 @@ async fn report(args: &ReportArgs, filter: &Filter, scenarios: &[Scenario], now:
     exit_code::SUCCESS
 }
 
-/// Writes the pages, and removes pages of an earlier report that this one no longer has
-/// (a pruned run's), only `.html` files in the folders the site owns.
-fn write_site(out: &Path, pages: &[report::Page]) -> Result<(), String> {
+/// The pages of a site written to disk, by path under its root.
+struct Written {
+    pages: Vec<String>,
+    /// Pages already there with the same content, left as they were.
+    unchanged: usize,
+}
+
+/// Writes the site page by page as it is rendered, leaves pages whose content has not
+/// changed alone (a result never changes, so neither does its page), and removes pages
+/// of an earlier report that this one no longer has (a pruned run's): only `.html` files
+/// in the folders the site owns.
+fn write_site(out: &Path, input: &Input<'_>) -> Result<Written, String> {
+    for folder in ["scenarios", "runs"] {
+        let folder = out.join(folder);
+        std::fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+    }
+    let pages = std::sync::Mutex::new(Vec::new());
+    let unchanged = std::sync::atomic::AtomicUsize::new(0);
+    report::stream_site(input, &|page: report::Page| {
+        let path = out.join(&page.path);
+        if same_content(&path, &page.html) {
+            unchanged.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        } else {
+            std::fs::write(&path, &page.html).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        pages.lock().unwrap_or_else(|p| p.into_inner()).push(page.path);
+        Ok(())
+    })
+    .map_err(|e| format!("the report could not be made: {e}"))?;
+    let pages = pages.into_inner().unwrap_or_else(|p| p.into_inner());
+    let current: std::collections::HashSet<&str> = pages.iter().map(String::as_str).collect();
     for folder in ["scenarios", "runs"] {
         let Ok(entries) = std::fs::read_dir(out.join(folder)) else {
             continue;
         };
         for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
             let relative = format!("{folder}/{}", path.file_name().unwrap_or_default().to_string_lossy());
-            let stale = path.extension().is_some_and(|x| x == "html") && !pages.iter().any(|p| p.path == relative);
-            if stale {
+            if path.extension().is_some_and(|x| x == "html") && !current.contains(relative.as_str()) {
                 std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             }
         }
     }
-    for folder in ["scenarios", "runs"] {
-        let folder = out.join(folder);
-        std::fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
-    }
-    let written = crate::parallel::map(pages, |page| {
-        let path = out.join(&page.path);
-        std::fs::write(&path, &page.html).map_err(|e| format!("{}: {e}", path.display()))
-    });
-    written.into_iter().map(|(_, outcome)| outcome).collect()
+    Ok(Written {
+        pages,
+        unchanged: unchanged.into_inner(),
+    })
+}
+
+/// Whether the file already holds exactly this text (its size first, to read little).
+fn same_content(path: &Path, text: &str) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() == text.len() as u64)
+        && std::fs::read(path).is_ok_and(|bytes| bytes == text.as_bytes())
 }
 
 fn machine_outputs(args: &ReportArgs, input: &Input<'_>) -> Result<(), String> {
@@ -256,10 +281,18 @@ fn latest_counted<'a>(input: &Input<'a>) -> Vec<&'a crate::result::DrillResult> 
     latest.into_values().collect()
 }
 
-async fn publish(store: &S3Store, pages: &[report::Page]) -> Result<(), history::HistoryError> {
+/// Uploads the written pages from `out`, eight at a time.
+async fn publish(store: &S3Store, out: &Path, pages: &[String]) -> Result<(), String> {
     use futures::StreamExt;
     let uploads = futures::stream::iter(pages)
-        .map(|page| store.put_object(&page.path, page.html.clone().into_bytes(), "text/html; charset=utf-8"))
+        .map(|page| async move {
+            let path = out.join(page);
+            let body = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            store
+                .put_object(page, body, "text/html; charset=utf-8")
+                .await
+                .map_err(|e| e.to_string())
+        })
         .buffer_unordered(8)
         .collect::<Vec<_>>()
         .await;

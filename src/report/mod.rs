@@ -12,4 +12,4 @@ mod site;
 pub mod text;
 pub mod view;
 
-pub use site::{Page, build_site, render_run};
+pub use site::{Page, SiteError, build_site, render_run, stream_site};

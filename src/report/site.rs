@@ -57,38 +57,80 @@ pub fn render_run(result: &DrillResult) -> Result<String, tera::Error> {
     templates()?.render("run.html", &run_context(result, false))
 }
 
-/// Renders the whole site: `index.html`, `scenarios/<name>.html`, `runs/<run-id>.html`.
-pub fn build_site(input: &Input<'_>) -> Result<Vec<Page>, tera::Error> {
-    let tera = templates()?;
-    let mut pages = Vec::new();
+/// Why a site could not be made: a template failed, or the sink refused a page.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("rendering {page}: {source:?}")]
+    Render { page: String, source: tera::Error },
+    #[error("{0}")]
+    Sink(String),
+}
+
+/// Renders the whole site into memory (tests, small sites).
+pub fn build_site(input: &Input<'_>) -> Result<Vec<Page>, SiteError> {
+    let pages = std::sync::Mutex::new(Vec::new());
+    stream_site(input, &|page: Page| {
+        pages.lock().unwrap_or_else(|p| p.into_inner()).push(page);
+        Ok(())
+    })?;
+    let mut pages = pages.into_inner().unwrap_or_else(|p| p.into_inner());
+    // Overview first, then scenarios, then runs, as a reader browses.
+    pages.sort_by_key(|p| {
+        (
+            !p.path.starts_with("index"),
+            !p.path.starts_with("scenarios/"),
+            p.path.clone(),
+        )
+    });
+    Ok(pages)
+}
+
+/// Renders the whole site, `index.html`, `scenarios/<name>.html` and `runs/<run-id>.html`,
+/// handing each page to `sink` as soon as it is rendered (run pages on every core), so
+/// that a history of thousands of runs is never held in memory as HTML. Returns the
+/// number of pages.
+pub fn stream_site(input: &Input<'_>, sink: &(dyn Fn(Page) -> Result<(), String> + Sync)) -> Result<usize, SiteError> {
+    let tera = templates().map_err(|source| SiteError::Render {
+        page: "the templates".to_owned(),
+        source,
+    })?;
+    let render = |page: &str, template: &str, context: &Context| {
+        tera.render(template, context).map_err(|source| SiteError::Render {
+            page: page.to_owned(),
+            source,
+        })
+    };
     let mut context = Context::new();
     context.insert("o", &view::overview(input));
     context.insert("recent", &RECENT_RUNS);
     context.insert("spark_height", &SPARK_HEIGHT);
     context.insert("tool_version", input.tool_version);
-    pages.push(Page {
+    let html = render("index.html", "overview.html", &context)?;
+    sink(Page {
         path: "index.html".to_owned(),
-        html: tera.render("overview.html", &context)?,
-    });
+        html,
+    })
+    .map_err(SiteError::Sink)?;
+    let mut count = 1;
     for page in view::scenario_pages(input) {
         let mut context = Context::new();
         context.insert("tool_version", input.tool_version);
         context.insert("as_of", &super::text::utc_text(input.now));
         context.insert("p", &page);
-        pages.push(Page {
-            path: page.summary.page.clone(),
-            html: tera.render("scenario.html", &context)?,
-        });
+        let path = page.summary.page.clone();
+        let html = render(&path, "scenario.html", &context)?;
+        sink(Page { path, html }).map_err(SiteError::Sink)?;
+        count += 1;
     }
-    // Run pages are most of a large site: rendered on every core.
-    let rendered = crate::parallel::map(input.results, |result| {
-        tera.render("run.html", &run_context(result, true))
+    // Run pages are most of a large site: rendered and handed over on every core.
+    let runs = crate::parallel::map(input.results, |result| {
+        let path = view::run_page(&result.run_id);
+        let html = render(&path, "run.html", &run_context(result, true))?;
+        sink(Page { path, html }).map_err(SiteError::Sink)
     });
-    for (result, html) in rendered {
-        pages.push(Page {
-            path: view::run_page(&result.run_id),
-            html: html?,
-        });
+    for (_, outcome) in runs {
+        outcome?;
+        count += 1;
     }
-    Ok(pages)
+    Ok(count)
 }

@@ -3,6 +3,8 @@
 //! restore-time percentiles and failures. Pure data, serialisable, snapshot-tested;
 //! the templates only lay it out.
 
+use std::collections::BTreeMap;
+
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
@@ -150,22 +152,19 @@ impl Input<'_> {
 
     /// Every scenario, from the files and the history, by name.
     pub fn known(&self) -> Vec<Known<'_>> {
-        let mut names: Vec<String> = self
-            .scenarios
-            .iter()
-            .map(|s| s.name.clone())
-            .chain(self.results.iter().map(|r| r.scenario.clone()))
-            .collect();
-        names.sort();
-        names.dedup();
-        names
+        // One pass over the results, grouped by scenario (histories hold thousands).
+        let mut by_name: BTreeMap<&str, Vec<&DrillResult>> =
+            self.scenarios.iter().map(|s| (s.name.as_str(), Vec::new())).collect();
+        for result in self.results {
+            by_name.entry(result.scenario.as_str()).or_default().push(result);
+        }
+        by_name
             .into_iter()
-            .map(|name| {
-                let mut runs: Vec<&DrillResult> = self.results.iter().filter(|r| r.scenario == name).collect();
+            .map(|(name, mut runs)| {
                 runs.sort_by(|a, b| (a.started_at, &a.run_id).cmp(&(b.started_at, &b.run_id)));
                 Known {
                     file: self.scenarios.iter().find(|s| s.name == name),
-                    name,
+                    name: name.to_owned(),
                     runs,
                 }
             })
