@@ -666,9 +666,10 @@ async fn restores_are_watched_sparsely_early_and_seen_within_a_second() {
         let lag = restore.detection_lag_seconds.unwrap();
         assert!(lag <= 5.2, "{}: seen {lag} s after it was ready", restore.id);
     }
-    // Polling every second for 40 minutes would be 2,400 rounds; the plan is sparser.
+    // Polling every second for 40 minutes would be 2,400 rounds; the plan is sparser
+    // (about 1,400 here: sparse until the 0.5 % quantile, each second from the 10 %).
     let rounds = ran.cloud.calls()[&SimCall::ObserveRestores];
-    assert!(rounds < 1200, "{rounds} observation rounds");
+    assert!(rounds < 2_000, "{rounds} observation rounds");
     let calls = &ran.result.api_calls;
     // One describe per service per round, whatever the number of restores.
     assert!(calls["rds:Describe"] <= u64::from(rounds), "{calls:?}");

@@ -142,7 +142,7 @@ fn the_site_is_self_contained_and_complete() {
     let (output, out) = report(&history_folder(), &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(
-        stdout(&output).contains("wrote 129 pages (123 runs, 5 scenarios)"),
+        stdout(&output).contains("wrote 129 pages (123 runs, 5 scenarios; "),
         "{}",
         stdout(&output)
     );
