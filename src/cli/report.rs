@@ -272,7 +272,7 @@ fn machine_outputs(args: &ReportArgs, input: &Input<'_>) -> Result<(), String> {
 /// Each scenario's last counted drill, by scenario name.
 fn latest_counted<'a>(input: &Input<'a>) -> Vec<&'a crate::result::DrillResult> {
     let mut latest: std::collections::BTreeMap<&str, &crate::result::DrillResult> = Default::default();
-    for r in input.results.iter().filter(|r| input.include_simulated || !r.simulated) {
+    for r in input.results.iter().filter(|r| input.counts(r)) {
         let entry = latest.entry(r.scenario.as_str()).or_insert(r);
         if r.started_at > entry.started_at {
             *entry = r;

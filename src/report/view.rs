@@ -146,7 +146,8 @@ pub struct Known<'a> {
 }
 
 impl Input<'_> {
-    fn counts(&self, result: &DrillResult) -> bool {
+    /// Whether a result counts in compliance figures (simulated ones only when asked).
+    pub fn counts(&self, result: &DrillResult) -> bool {
         self.include_simulated || !result.simulated
     }
 

@@ -25,7 +25,7 @@ pub fn aws_env(url: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn firedrill(args: &[&str], url: &str) -> std::process::Output {
+pub fn firedrill(args: &[&str], url: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_firedrill"))
         .args(args)
         .current_dir(root())

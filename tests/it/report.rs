@@ -275,18 +275,19 @@ fn junit_output_is_read_by_a_junit_parser() {
     assert_eq!(figures["scenarios"].as_array().unwrap().len(), 5);
 }
 
+/// One result of the fixture history, as JSON, to be changed by a test.
+fn a_fixture_result() -> serde_json::Value {
+    let file = std::fs::read_dir(history_folder().join("orders-db"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    serde_json::from_str(&std::fs::read_to_string(file.path()).unwrap()).unwrap()
+}
+
 #[test]
 fn a_result_from_a_newer_firedrill_is_still_read() {
-    let text = std::fs::read_to_string(
-        std::fs::read_dir(history_folder().join("orders-db"))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path(),
-    )
-    .unwrap();
-    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut value = a_fixture_result();
     value["schema_version"] = 2.into();
     value["carbon_grams"] = 12.into();
     value["teardown"]["cost_usd"] = 0.42.into();
@@ -418,16 +419,7 @@ fn results_are_never_replaced() {
 
 #[test]
 fn absurd_figures_in_a_result_file_render_without_a_panic() {
-    let text = std::fs::read_to_string(
-        std::fs::read_dir(history_folder().join("orders-db"))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path(),
-    )
-    .unwrap();
-    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut value = a_fixture_result();
     value["rto"]["seconds"] = 1e300.into();
     value["rpo"]["seconds"] = (-5.0).into();
     value["phases"][0]["seconds"] = 1e308.into();

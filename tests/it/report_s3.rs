@@ -2,11 +2,9 @@
 //! conditional writes (never a replacement), reads that name a corrupt object, pruning,
 //! and `firedrill report --history s3://… --publish s3://…` through the real binary.
 
-use std::process::Command;
-
 use firedrill::history::{RunFiles, S3Store, Store};
 
-use crate::aws_kill::aws_env;
+use crate::aws_kill::firedrill;
 use crate::moto;
 use crate::report_fixture::{AS_OF, folder, history};
 use crate::support::{root, stderr, stdout};
@@ -15,15 +13,6 @@ const BUCKET: &str = "drill-evidence";
 
 async fn bucket(s3: &aws_sdk_s3::Client) {
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-}
-
-fn firedrill(args: &[&str], url: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_firedrill"))
-        .args(args)
-        .current_dir(root())
-        .envs(aws_env(url))
-        .output()
-        .unwrap()
 }
 
 #[tokio::test]
