@@ -352,6 +352,7 @@ pub fn cloud_with(url: &str, ssm: aws_sdk_ssm::Client, backup: Option<aws_sdk_ba
     AwsCloud::from_clients(clients, moto::REGION).with_waits(Waits {
         poll: Duration::from_millis(50),
         deletion: Duration::from_secs(20),
+        ..Waits::default()
     })
 }
 
@@ -363,7 +364,15 @@ pub async fn drill(cloud: &AwsCloud, loaded: &LoadedScenario) -> DrillResult {
         disaster_at: None,
         keep_until: None,
         poll_interval: Duration::from_millis(100),
-        restore_history: Default::default(),
+        // Moto's restores are ready within a second: the history a team drilling moto
+        // would have, so that the first look is not planned for a real RDS restore's
+        // minutes (the polling itself is as on AWS: a one-second floor).
+        restore_history: loaded
+            .scenario
+            .restores
+            .iter()
+            .map(|r| (r.id.clone(), (1.0, 3.0)))
+            .collect(),
         polling: None,
     };
     let mut reporter = Reporter::new(None, None);

@@ -5,6 +5,7 @@ mod aws_drill;
 mod aws_ec2;
 mod aws_kill;
 mod aws_network;
+mod aws_observe;
 mod aws_preflight;
 mod aws_rds;
 mod crash;

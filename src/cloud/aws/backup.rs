@@ -331,20 +331,28 @@ impl AwsCloud {
         let since = since
             .saturating_sub(jiff::SignedDuration::from_mins(5))
             .unwrap_or(since);
-        let mut pages = self
-            .clients
-            .backup
-            .list_restore_jobs()
-            .by_created_after(sdk_time(since))
-            .into_paginator()
-            .send();
         let mut listed = BTreeMap::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("backup:ListRestoreJobs", &e))?;
+        // Paged by hand so that every page takes its turn.
+        let mut next_token = None;
+        loop {
+            self.pace.turn("backup").await;
+            let page = self
+                .clients
+                .backup
+                .list_restore_jobs()
+                .by_created_after(sdk_time(since))
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|e| classify("backup:ListRestoreJobs", &e))?;
             for job in page.restore_jobs() {
                 if let Some(id) = job.restore_job_id() {
                     listed.insert(id.to_owned(), job.clone());
                 }
+            }
+            next_token = page.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
+            if next_token.is_none() {
+                break;
             }
         }
         let mut statuses = BTreeMap::new();

@@ -1,6 +1,10 @@
 //! `Cloud` for AWS: each method of the trait, mapped onto the service files (network,
 //! rds, ec2, backup, iam, ssm, guard). Restores in flight are observed with one describe
-//! per service and kind per round, whatever their number.
+//! per service and kind per round, whatever their number: every DB instance (standalone
+//! or an Aurora cluster's) in one DescribeDBInstances, the clusters in one
+//! DescribeDBClusters, volumes and instances in one DescribeVolumes and one
+//! DescribeInstances, every AWS Backup job in one ListRestoreJobs. Calls to one service
+//! take turns at most one a second (`pace`).
 
 use std::collections::BTreeMap;
 
@@ -209,13 +213,21 @@ impl Cloud for AwsCloud {
                 .collect()
         };
         let mut statuses = BTreeMap::new();
-        let instances = ids(ResourceType::DbInstance);
-        if !instances.is_empty() {
-            statuses.extend(self.observe_db_instances(&instances, now).await?);
-        }
-        let clusters = ids(ResourceType::DbCluster);
-        if !clusters.is_empty() {
-            statuses.extend(self.observe_db_clusters(&clusters, now).await?);
+        // Standalone instances and the clusters' instances in one DescribeDBInstances.
+        let (instances, clusters) = (ids(ResourceType::DbInstance), ids(ResourceType::DbCluster));
+        let members: Vec<String> = clusters
+            .iter()
+            .map(|c| super::rds::cluster_instance_identifier(c))
+            .collect();
+        let asked: Vec<String> = instances.iter().chain(&members).cloned().collect();
+        if !asked.is_empty() {
+            let mut observed = self.observe_db_instances(&asked, now).await?;
+            let members: BTreeMap<String, RestoreStatus> =
+                members.iter().filter_map(|m| observed.remove_entry(m)).collect();
+            statuses.extend(observed);
+            if !clusters.is_empty() {
+                statuses.extend(self.observe_db_clusters_with(&clusters, &members, now).await?);
+            }
         }
         let (volumes, machines) = (ids(ResourceType::Volume), ids(ResourceType::Instance));
         if !volumes.is_empty() || !machines.is_empty() {

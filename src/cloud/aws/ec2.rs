@@ -295,6 +295,7 @@ impl AwsCloud {
         let ec2 = &self.clients.ec2;
         let mut statuses = BTreeMap::new();
         if !volumes.is_empty() {
+            self.pace.turn("ec2").await;
             let found = ec2
                 .describe_volumes()
                 .set_volume_ids(Some(volumes.to_vec()))
@@ -323,6 +324,7 @@ impl AwsCloud {
             }
         }
         if !instances.is_empty() {
+            self.pace.turn("ec2").await;
             let found = ec2
                 .describe_instances()
                 .set_instance_ids(Some(instances.to_vec()))

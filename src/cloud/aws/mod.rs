@@ -12,6 +12,7 @@ mod errors;
 mod guard;
 mod iam;
 mod network;
+mod pace;
 mod preflight;
 mod rds;
 mod ssm;
@@ -26,7 +27,7 @@ pub use backup::{restore_metadata, restore_role_arn};
 pub use errors::classify;
 pub use network::subnet_cidrs;
 pub use preflight::PreflightReport;
-pub use rds::db_identifier;
+pub use rds::{cluster_instance_identifier, db_identifier};
 pub use ssm::{command_script, output_truncated};
 
 /// The service clients a drill uses, injectable one by one.
@@ -67,6 +68,9 @@ pub struct Waits {
     /// How long a deletion may take to finish before teardown moves on (DB instances
     /// and clusters take minutes).
     pub deletion: Duration,
+    /// The least time between two observation calls to one service (a round that needs
+    /// two RDS calls takes its second turn this much later).
+    pub per_service: Duration,
 }
 
 impl Default for Waits {
@@ -74,6 +78,7 @@ impl Default for Waits {
         Self {
             poll: Duration::from_secs(2),
             deletion: Duration::from_secs(30 * 60),
+            per_service: Duration::from_secs(1),
         }
     }
 }
@@ -86,6 +91,8 @@ pub struct AwsCloud {
     calls: calls::CallCounter,
     region: String,
     waits: Waits,
+    /// Observation calls, at most one a `waits.per_service` to each service.
+    pace: pace::Pace,
     /// The AWS-managed network interfaces of endpoints being deleted, by endpoint id:
     /// awaited (never deleted) before the subnets and the security group go.
     managed_interfaces: Mutex<BTreeMap<String, Vec<String>>>,
@@ -143,6 +150,7 @@ impl AwsCloud {
             clients: calls.counting(clients),
             calls,
             region: region.to_owned(),
+            pace: pace::Pace::new(Waits::default().per_service),
             waits: Waits::default(),
             managed_interfaces: Mutex::new(BTreeMap::new()),
             job_tags: Mutex::new(BTreeMap::new()),
@@ -159,6 +167,7 @@ impl AwsCloud {
 
     /// The same account, waiting and looking as `waits` says.
     pub fn with_waits(mut self, waits: Waits) -> Self {
+        self.pace = pace::Pace::new(waits.per_service);
         self.waits = waits;
         self
     }

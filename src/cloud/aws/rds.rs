@@ -426,6 +426,7 @@ impl AwsCloud {
                 .name("db-instance-id")
                 .set_values(Some(batch.to_vec()))
                 .build();
+            self.pace.turn("rds").await;
             let found = self
                 .clients
                 .rds
@@ -478,12 +479,24 @@ impl AwsCloud {
     ) -> Result<BTreeMap<String, RestoreStatus>, CloudError> {
         let members: Vec<String> = clusters.iter().map(|c| cluster_instance_identifier(c)).collect();
         let instances = self.observe_db_instances(&members, now).await?;
+        self.observe_db_clusters_with(clusters, &instances, now).await
+    }
+
+    /// The state of many Aurora clusters given their instances' (observed in the same
+    /// DescribeDBInstances as the round's other instances): one DescribeDBClusters per 100.
+    pub async fn observe_db_clusters_with(
+        &self,
+        clusters: &[String],
+        instances: &BTreeMap<String, RestoreStatus>,
+        now: Timestamp,
+    ) -> Result<BTreeMap<String, RestoreStatus>, CloudError> {
         let mut statuses = BTreeMap::new();
         for batch in clusters.chunks(100) {
             let filter = Filter::builder()
                 .name("db-cluster-id")
                 .set_values(Some(batch.to_vec()))
                 .build();
+            self.pace.turn("rds").await;
             let found = self
                 .clients
                 .rds
@@ -546,23 +559,32 @@ impl AwsCloud {
             if ids.is_empty() {
                 continue;
             }
-            let mut pages = self
-                .clients
-                .rds
-                .describe_events()
-                .source_type(source_type)
-                .start_time(sdk_time(since))
-                .into_paginator()
-                .items()
-                .send();
-            while let Some(event) = pages.next().await {
-                let event = event.map_err(|e| classify("rds:DescribeEvents", &e))?;
-                let (Some(id), Some(at)) = (event.source_identifier(), timestamp(event.date())) else {
-                    continue;
-                };
-                if ids.contains(&id) && is_completion(event.message().unwrap_or_default()) {
-                    let newest = times.entry(id.to_owned()).or_insert(at);
-                    *newest = (*newest).max(at);
+            // Paged by hand so that every page takes its turn.
+            let mut marker = None;
+            loop {
+                self.pace.turn("rds").await;
+                let page = self
+                    .clients
+                    .rds
+                    .describe_events()
+                    .source_type(source_type.clone())
+                    .start_time(sdk_time(since))
+                    .set_marker(marker)
+                    .send()
+                    .await
+                    .map_err(|e| classify("rds:DescribeEvents", &e))?;
+                for event in page.events() {
+                    let (Some(id), Some(at)) = (event.source_identifier(), timestamp(event.date())) else {
+                        continue;
+                    };
+                    if ids.contains(&id) && is_completion(event.message().unwrap_or_default()) {
+                        let newest = times.entry(id.to_owned()).or_insert(at);
+                        *newest = (*newest).max(at);
+                    }
+                }
+                marker = page.marker().filter(|m| !m.is_empty()).map(str::to_owned);
+                if marker.is_none() {
+                    break;
                 }
             }
         }
