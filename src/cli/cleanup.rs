@@ -65,14 +65,10 @@ pub fn run(args: &CleanupArgs) -> i32 {
         dry_run: args.dry_run,
         history: args.history.clone(),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return exit_code::ERROR;
-        }
+    let Some(runtime) = super::runtime() else {
+        return exit_code::ERROR;
     };
-    let say = |line: String| println!("{line}");
+    let say = |line: String| say!("{line}");
     match &args.sim_state {
         Some(state) => {
             let mut settings = SimSettings::default();
@@ -82,14 +78,14 @@ pub fn run(args: &CleanupArgs) -> i32 {
                 match SimCloud::new(settings, std::path::Path::new("."), Executor::Subprocess).persisted_in(state) {
                     Ok(cloud) => cloud,
                     Err(error) => {
-                        eprintln!("error: {error}");
+                        say_err!("error: {error}");
                         return exit_code::INVALID_INPUT;
                     }
                 };
             let now = cloud.clock().now();
             let report = runtime.block_on(cleanup::cleanup(&cloud, &request, now, &say));
             if let Some(error) = cloud.save_error() {
-                eprintln!("warning: {error}");
+                say_err!("warning: {error}");
             }
             print_summary(&report, args.dry_run);
             report.exit_code()
@@ -105,11 +101,11 @@ pub fn run(args: &CleanupArgs) -> i32 {
                     let cloud = match AwsCloud::from_env(region, args.profile.as_deref(), None).await {
                         Ok(cloud) => cloud,
                         Err(error) => {
-                            eprintln!("error: {error}");
+                            say_err!("error: {error}");
                             return exit_code::INVALID_INPUT;
                         }
                     };
-                    println!("cleaning up in {}", cloud.region());
+                    say!("cleaning up in {}", cloud.region());
                     let report = cleanup::cleanup(&cloud, &request, jiff::Timestamp::now(), &say).await;
                     print_summary(&report, args.dry_run);
                     report.exit_code()
@@ -122,21 +118,21 @@ pub fn run(args: &CleanupArgs) -> i32 {
 
 fn print_summary(report: &CleanupReport, dry_run: bool) {
     for problem in &report.problems {
-        eprintln!("warning: {problem}");
+        say_err!("warning: {problem}");
     }
     if let Some(error) = &report.listing_failed {
-        eprintln!("error: {error}; nothing was deleted");
+        say_err!("error: {error}; nothing was deleted");
         return;
     }
     if dry_run {
-        println!(
+        say!(
             "dry run: {} resource(s) of {} run(s) would be deleted; nothing was",
             report.would_delete.len(),
             report.cleaned_runs.len()
         );
         return;
     }
-    println!(
+    say!(
         "deleted {} resource(s) of {} run(s); {} kept (keep-until), {} run(s) left alone inside their lease",
         report.deleted.len(),
         report.cleaned_runs.len(),
@@ -144,23 +140,23 @@ fn print_summary(report: &CleanupReport, dry_run: bool) {
         report.leased_runs.len()
     );
     for (resource, reason) in &report.refused {
-        println!("refused by the tag guard: {resource}: {reason}");
+        say!("refused by the tag guard: {resource}: {reason}");
     }
     for job in &report.pending_jobs {
-        println!(
+        say!(
             "pending: AWS Backup restore job {} is still running; run cleanup again once it completes",
             job.id
         );
     }
     if !report.remaining.is_empty() {
-        println!("still remaining ({}):", report.remaining.len());
+        say!("still remaining ({}):", report.remaining.len());
         for resource in &report.remaining {
-            println!("  {resource}");
+            say!("  {resource}");
         }
     } else if !report.failed.is_empty() || !report.pending_jobs.is_empty() {
     } else if report.problems.is_empty() {
-        println!("nothing remains of the runs cleaned up");
+        say!("nothing remains of the runs cleaned up");
     } else {
-        println!("nothing found remains, but not everything could be checked (see the warnings above)");
+        say!("nothing found remains, but not everything could be checked (see the warnings above)");
     }
 }

@@ -93,12 +93,8 @@ impl FilterArgs {
 }
 
 pub fn run(command: &HistoryCommand) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return exit_code::ERROR;
-        }
+    let Some(runtime) = super::runtime() else {
+        return exit_code::ERROR;
     };
     runtime.block_on(async {
         match command {
@@ -124,7 +120,7 @@ pub fn run(command: &HistoryCommand) -> i32 {
 }
 
 fn usage(error: &str) -> i32 {
-    eprintln!("error: {error}");
+    say_err!("error: {error}");
     exit_code::INVALID_INPUT
 }
 
@@ -132,11 +128,11 @@ fn usage(error: &str) -> i32 {
 async fn open(common: &Common) -> Result<(Store, Loaded), i32> {
     let store = Store::open(&common.history, common.profile.as_deref(), common.region.as_deref()).await;
     let loaded = store.load().await.map_err(|error| {
-        eprintln!("error: cannot read the history: {error}");
+        say_err!("error: cannot read the history: {error}");
         exit_code::ERROR
     })?;
     for bad in &loaded.unreadable {
-        eprintln!("warning: {}: {} (skipped)", bad.name, bad.problem);
+        say_err!("warning: {}: {} (skipped)", bad.name, bad.problem);
     }
     Ok((store, loaded))
 }
@@ -162,12 +158,12 @@ async fn list(common: &Common, filter: &Filter, format: Format) -> i32 {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&rows).expect("JSON prints"));
+            say!("{}", serde_json::to_string_pretty(&rows).expect("JSON prints"));
         }
         Format::Text => {
             for s in &results {
                 let r = &s.result;
-                println!(
+                say!(
                     "{}  {:<8} {:<24} RTO {:>8} / {:<7} RPO {:>8} / {:<7} {}{}",
                     utc_text(r.started_at),
                     outcome_text(r.outcome),
@@ -180,7 +176,7 @@ async fn list(common: &Common, filter: &Filter, format: Format) -> i32 {
                     if r.simulated { "  (simulated)" } else { "" }
                 );
             }
-            println!(
+            say!(
                 "{} run{}{}",
                 results.len(),
                 if results.len() == 1 { "" } else { "s" },
@@ -201,25 +197,25 @@ async fn show(common: &Common, run_id: &str, format: Format) -> i32 {
         Err(code) => return code,
     };
     let Some(stored) = loaded.results.iter().find(|s| s.result.run_id == run_id) else {
-        eprintln!("error: no result of run `{run_id}` in {}", common.history);
+        say_err!("error: no result of run `{run_id}` in {}", common.history);
         return exit_code::INVALID_INPUT;
     };
     let r = &stored.result;
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(r).expect("JSON prints")),
+        Format::Json => say!("{}", serde_json::to_string_pretty(r).expect("JSON prints")),
         Format::Text => {
-            println!("run       {}", r.run_id);
-            println!(
+            say!("run       {}", r.run_id);
+            say!(
                 "scenario  {}{}",
                 r.scenario,
                 if r.simulated { " (simulated)" } else { "" }
             );
-            println!("outcome   {}", outcome_text(r.outcome));
+            say!("outcome   {}", outcome_text(r.outcome));
             for reason in &r.reasons {
-                println!("          {reason}");
+                say!("          {reason}");
             }
-            println!("started   {}", utc_text(r.started_at));
-            println!("t0        {}", r.t0);
+            say!("started   {}", utc_text(r.started_at));
+            say!("t0        {}", r.t0);
             let figure = |v: Option<f64>, target: f64| {
                 format!(
                     "{} (target {})",
@@ -227,14 +223,14 @@ async fn show(common: &Common, run_id: &str, format: Format) -> i32 {
                     compact(target)
                 )
             };
-            println!(
+            say!(
                 "RTO       {}",
                 figure(
                     r.rto.as_ref().map(|v| v.seconds),
                     r.rto_target.as_duration().as_secs_f64()
                 )
             );
-            println!(
+            say!(
                 "RPO       {}",
                 figure(
                     r.rpo.as_ref().map(|v| v.seconds),
@@ -242,13 +238,13 @@ async fn show(common: &Common, run_id: &str, format: Format) -> i32 {
                 )
             );
             for check in &r.checks {
-                println!(
+                say!(
                     "check     {} {}",
                     check.id,
                     if check.passed { "passed" } else { "failed" }
                 );
             }
-            println!("stored    {}", store.name_of(&stored.key));
+            say!("stored    {}", store.name_of(&stored.key));
         }
     }
     exit_code::SUCCESS
@@ -263,29 +259,29 @@ async fn prune(common: &Common, filter: &Filter, dry_run: bool) -> i32 {
     let mut deleted = 0;
     for stored in &doomed {
         if dry_run {
-            println!("would delete {} ({})", stored.result.run_id, store.name_of(&stored.key));
+            say!("would delete {} ({})", stored.result.run_id, store.name_of(&stored.key));
             continue;
         }
         match store.delete_run(&stored.key).await {
             Ok(names) => {
                 deleted += 1;
                 for name in names {
-                    println!("deleted {name}");
+                    say!("deleted {name}");
                 }
             }
             Err(error) => {
-                eprintln!("error: {error}; {deleted} of {} runs deleted", doomed.len());
+                say_err!("error: {error}; {deleted} of {} runs deleted", doomed.len());
                 return exit_code::ERROR;
             }
         }
     }
     if dry_run {
-        println!(
+        say!(
             "{} run(s) would be deleted; nothing was deleted (--dry-run)",
             doomed.len()
         );
     } else {
-        println!("{deleted} run(s) deleted");
+        say!("{deleted} run(s) deleted");
     }
     exit_code::SUCCESS
 }

@@ -6,7 +6,33 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `println!` that never panics: a closed pipe (`firedrill history list | head`) must not
+/// stop a drill before its teardown, so what cannot be written is dropped.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` that never panics (see `say!`).
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that never panics (see `say!`).
+macro_rules! say_err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod cleanup;
+mod due;
 mod history;
 mod report;
 mod run;
@@ -75,6 +101,13 @@ pub enum Command {
     /// List, show and prune the results of past drills.
     #[command(subcommand)]
     History(history::HistoryCommand),
+    /// Which scenarios are due or overdue, from their `schedule` and the history.
+    ///
+    /// A scenario is due at the first time its schedule names after its last passed
+    /// drill, and overdue once its max_duration has passed since (or when it never
+    /// passed). `firedrill run --due` runs the due and overdue ones. Exit 0 when read,
+    /// 2 on bad input, 3 when the history cannot be read.
+    Due(due::DueArgs),
 }
 
 /// Options shared by commands that read scenarios.
@@ -121,13 +154,26 @@ pub fn run(cli: Cli) -> i32 {
         Command::Validate { files, common } => validate(&files, &common),
         Command::Plan { file, common } => plan_command(&file, &common),
         Command::Schema => {
-            print!("{}", scenario::schema::scenario_schema_text());
+            say_raw!("{}", scenario::schema::scenario_schema_text());
             exit_code::SUCCESS
         }
         Command::Run(args) => run::run(&args),
         Command::Cleanup(args) => cleanup::run(&args),
         Command::Report(args) => report::run(&args),
         Command::History(command) => history::run(&command),
+        Command::Due(args) => due::run(&args),
+    }
+}
+
+/// The async runtime the commands run on (one thread: drills are I/O-bound), or `None`
+/// after saying why it cannot start.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => Some(runtime),
+        Err(error) => {
+            say_err!("error: cannot start the async runtime: {error}");
+            None
+        }
     }
 }
 
@@ -160,9 +206,9 @@ fn validate(files: &[PathBuf], args: &ScenarioArgs) -> i32 {
         }
     }
     if args.format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&reports).expect("JSON prints"));
+        say!("{}", serde_json::to_string_pretty(&reports).expect("JSON prints"));
     } else if files.len() > 1 {
-        println!("{} of {} scenarios valid", files.len() - invalid, files.len());
+        say!("{} of {} scenarios valid", files.len() - invalid, files.len());
     }
     if invalid == 0 {
         exit_code::SUCCESS
@@ -175,7 +221,7 @@ fn print_validation_text(file: &std::path::Path, result: &Result<scenario::Loade
     match result {
         Ok(loaded) => {
             let s = &loaded.scenario;
-            println!(
+            say!(
                 "ok {}: scenario `{}` ({} restore{}, {} check{})",
                 file.display(),
                 s.name,
@@ -236,8 +282,8 @@ fn plan_command(file: &std::path::Path, args: &ScenarioArgs) -> i32 {
     };
     let plan = plan::plan(&loaded.scenario);
     match args.format {
-        Format::Text => print!("{}", plan::render_text(&plan)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&plan).expect("JSON prints")),
+        Format::Text => say_raw!("{}", plan::render_text(&plan)),
+        Format::Json => say!("{}", serde_json::to_string_pretty(&plan).expect("JSON prints")),
     }
     exit_code::SUCCESS
 }

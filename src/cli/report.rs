@@ -61,7 +61,7 @@ pub struct ReportArgs {
 
 pub fn run(args: &ReportArgs) -> i32 {
     if let Some(Location::Local(path)) = &args.publish {
-        eprintln!(
+        say_err!(
             "error: --publish takes an S3 URL (s3://bucket/prefix), not `{}`",
             path.display()
         );
@@ -71,21 +71,17 @@ pub fn run(args: &ReportArgs) -> i32 {
     let filter = match filter(args, now) {
         Ok(filter) => filter,
         Err(error) => {
-            eprintln!("error: --since {error}");
+            say_err!("error: --since {error}");
             return exit_code::INVALID_INPUT;
         }
     };
     let (scenarios, scenarios_ok) = load_scenarios(args);
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return exit_code::ERROR;
-        }
+    let Some(runtime) = super::runtime() else {
+        return exit_code::ERROR;
     };
     let code = runtime.block_on(report(args, &filter, &scenarios, now));
     if code == exit_code::SUCCESS && !scenarios_ok {
-        eprintln!("the report was written without the scenario files above that failed to load");
+        say_err!("the report was written without the scenario files above that failed to load");
         return exit_code::INVALID_INPUT;
     }
     code
@@ -107,7 +103,7 @@ fn load_scenarios(args: &ReportArgs) -> (Vec<Scenario>, bool) {
     let entries = match std::fs::read_dir(folder) {
         Ok(entries) => entries,
         Err(error) => {
-            eprintln!("error: --scenarios {}: {error}", folder.display());
+            say_err!("error: --scenarios {}: {error}", folder.display());
             return (Vec::new(), false);
         }
     };
@@ -135,12 +131,12 @@ async fn report(args: &ReportArgs, filter: &Filter, scenarios: &[Scenario], now:
     let loaded = match store.load().await {
         Ok(loaded) => loaded,
         Err(error) => {
-            eprintln!("error: cannot read the history: {error}");
+            say_err!("error: cannot read the history: {error}");
             return exit_code::ERROR;
         }
     };
     for bad in &loaded.unreadable {
-        eprintln!("warning: {}: {} (left out of the report)", bad.name, bad.problem);
+        say_err!("warning: {}: {} (left out of the report)", bad.name, bad.problem);
     }
     let results: Vec<_> = loaded
         .results
@@ -164,11 +160,11 @@ async fn report(args: &ReportArgs, filter: &Filter, scenarios: &[Scenario], now:
     let written = match write_site(&args.out, &input) {
         Ok(written) => written,
         Err(error) => {
-            eprintln!("error: {error}");
+            say_err!("error: {error}");
             return exit_code::ERROR;
         }
     };
-    println!(
+    say!(
         "wrote {} pages ({} runs, {} scenarios; {} unchanged) to {}; open {}",
         written.pages.len(),
         results.len(),
@@ -178,15 +174,15 @@ async fn report(args: &ReportArgs, filter: &Filter, scenarios: &[Scenario], now:
         args.out.join("index.html").display()
     );
     if let Err(error) = machine_outputs(args, &input) {
-        eprintln!("error: {error}");
+        say_err!("error: {error}");
         return exit_code::ERROR;
     }
     if let Some(Location::S3 { bucket, prefix }) = &args.publish {
         let client = history::s3_client(args.profile.as_deref(), args.region.as_deref()).await;
         match publish(&S3Store::new(client, bucket, prefix), &args.out, &written.pages).await {
-            Ok(()) => println!("published: {}", index_url(bucket, prefix, args.region.as_deref())),
+            Ok(()) => say!("published: {}", index_url(bucket, prefix, args.region.as_deref())),
             Err(error) => {
-                eprintln!("error: publishing failed: {error}");
+                say_err!("error: publishing failed: {error}");
                 return exit_code::ERROR;
             }
         }
@@ -251,7 +247,7 @@ fn same_content(path: &Path, text: &str) -> bool {
 fn machine_outputs(args: &ReportArgs, input: &Input<'_>) -> Result<(), String> {
     let write = |path: &Path, text: &str| {
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-        println!("wrote {}", path.display());
+        say!("wrote {}", path.display());
         Ok::<(), String>(())
     };
     if let Some(path) = &args.junit {

@@ -10,7 +10,7 @@ use clap::Args;
 use futures::stream::{self, StreamExt};
 use jiff::Timestamp;
 
-use super::{Format, print_load_error};
+use super::Format;
 use crate::cloud::aws::AwsCloud;
 use crate::cloud::sim::{Executor, SimCloud};
 use crate::cloud::{Cloud, TAG_RUN_ID, TAG_SCENARIO};
@@ -23,13 +23,22 @@ use crate::plan;
 use crate::result::DrillResult;
 use crate::runner::crash_point::CrashPoint;
 use crate::runner::{self, Console, Reporter, RunOptions};
-use crate::scenario::{self, CloudKind, HumanDuration, LoadedScenario};
+use crate::scenario::{CloudKind, HumanDuration, LoadedScenario};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Scenario files (YAML).
-    #[arg(required = true, value_name = "FILE")]
+    /// Scenario files (YAML), or folders of them (`*.yaml`, `*.yml`).
+    #[arg(required = true, value_name = "FILE|DIR")]
     pub files: Vec<PathBuf>,
+    /// Run only the scenarios that are due or overdue (as `firedrill due` lists them):
+    /// what a scheduler calls.
+    #[arg(long)]
+    pub due: bool,
+    /// Run only the scenarios of worker I of N (`--shard 2/3`), split by a stable hash of
+    /// their names, so that several workers share a large set without talking (give them
+    /// one S3 history).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::due::Shard>,
     /// How many drills run at once.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: u16,
@@ -88,39 +97,43 @@ fn parse_keep(text: &str) -> Result<Option<HumanDuration>, String> {
 
 /// Runs the drills and returns the exit code.
 pub fn run(args: &RunArgs) -> i32 {
-    let mut loaded = Vec::new();
-    let mut invalid = false;
-    for file in &args.files {
-        match scenario::load(file, args.checks_dir.as_deref()) {
-            Ok(scenario) => loaded.push(scenario),
-            Err(error) => {
-                print_load_error(&error);
-                invalid = true;
-            }
-        }
-    }
-    if invalid {
-        eprintln!("nothing was run: fix the scenarios above first");
+    let Some(loaded) = super::due::load_all(&args.files, args.checks_dir.as_deref()) else {
+        say_err!("nothing was run: fix the scenarios above first");
         return exit_code::INVALID_INPUT;
-    }
+    };
+    let loaded = super::due::in_shard(loaded, args.shard);
     if args.sim_state.is_some() && loaded.len() > 1 {
-        eprintln!("error: --sim-state takes one scenario at a time (each drill has its own simulated account)");
+        say_err!("error: --sim-state takes one scenario at a time (each drill has its own simulated account)");
         return exit_code::INVALID_INPUT;
     }
     let crash_point = match CrashPoint::from_env() {
         Ok(point) => point,
         Err(error) => {
-            eprintln!("error: {error}");
+            say_err!("error: {error}");
             return exit_code::INVALID_INPUT;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return exit_code::ERROR;
-        }
+    let Some(runtime) = super::runtime() else {
+        return exit_code::ERROR;
     };
+    let loaded = if args.due {
+        match runtime.block_on(only_due(loaded, args)) {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                say_err!("error: {error}; nothing was run");
+                return exit_code::ERROR;
+            }
+        }
+    } else {
+        loaded
+    };
+    if loaded.is_empty() {
+        say_err!(
+            "nothing to run: no scenario is {}",
+            if args.due { "due" } else { "in this shard" }
+        );
+        return exit_code::SUCCESS;
+    }
     let signal = Cell::new(None);
     let active = RefCell::new(Vec::new());
     let (sender, interrupts) = Interrupts::channel();
@@ -136,6 +149,30 @@ pub fn run(args: &RunArgs) -> i32 {
         Err(_) => exit_code::ERROR,
     });
     exit_code::most_severe(codes)
+}
+
+/// The scenarios due or overdue now, by the history; says which.
+async fn only_due(loaded: Vec<LoadedScenario>, args: &RunArgs) -> Result<Vec<LoadedScenario>, String> {
+    let results = super::due::history_results(&args.history, args.profile.as_deref(), args.region.as_deref()).await?;
+    let assessed = super::due::assess_all(&loaded, &results, Timestamp::now())?;
+    let due: Vec<String> = assessed
+        .iter()
+        .filter(|(_, a)| a.state.runs())
+        .map(|(l, a)| format!("{} ({})", l.scenario.name, a.state.text()))
+        .collect();
+    say_err!(
+        "{} of {} scenarios due{}{}",
+        due.len(),
+        loaded.len(),
+        if due.is_empty() { "" } else { ": " },
+        due.join(", ")
+    );
+    let keep: Vec<bool> = assessed.iter().map(|(_, a)| a.state.runs()).collect();
+    Ok(loaded
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(l, keep)| keep.then_some(l))
+        .collect())
 }
 
 type Ran = (PathBuf, Result<(DrillResult, Written), String>);
@@ -164,7 +201,7 @@ async fn run_all(
     ran.into_iter()
         .map(|(file, outcome)| {
             if let Ok((result, written)) = &outcome {
-                eprintln!("\n{} {}: {}", outcome_word(result), result.scenario, written.describe());
+                say_err!("\n{} {}: {}", outcome_word(result), result.scenario, written.describe());
             }
             (file, outcome.map(|(r, _)| r))
         })
@@ -185,16 +222,16 @@ async fn count_signals(
             signal.set(Some(received));
         }
         match sender.send() {
-            1 => eprintln!(
+            1 => say_err!(
                 "\ninterrupted: starting nothing new and tearing down (interrupt again to stop waiting, a third time to exit at once)"
             ),
-            2 => eprintln!(
+            2 => say_err!(
                 "\nsecond interrupt: not waiting any more; every delete is still issued once (interrupt again to exit at once)"
             ),
             _ => {
-                eprintln!("\nthird interrupt: exiting now; what the drill created may remain. Remove it with:");
+                say_err!("\nthird interrupt: exiting now; what the drill created may remain. Remove it with:");
                 for run_id in active.borrow().iter() {
-                    eprintln!("  {}", cleanup_command(run_id, args));
+                    say_err!("  {}", cleanup_command(run_id, args));
                 }
                 std::process::exit(signal.get().unwrap_or(exit_code::INTERRUPTED));
             }
@@ -318,7 +355,7 @@ async fn run_simulated(
     };
     let outcome = drill.run(&cloud, &now, loaded, args, interrupts, active).await;
     if let Some(error) = cloud.save_error() {
-        eprintln!("warning: {error}");
+        say_err!("warning: {error}");
     }
     outcome
 }
@@ -338,10 +375,10 @@ async fn run_on_aws(
         .with_check_output(scenario.check_output.clone());
     let preflight = cloud.preflight(scenario).await;
     if let Some(identity) = &preflight.identity {
-        eprintln!("{}: acting as {identity} in {region}", scenario.name);
+        say_err!("{}: acting as {identity} in {region}", scenario.name);
     }
     for warning in &preflight.warnings {
-        eprintln!("warning: {warning}");
+        say_err!("warning: {warning}");
     }
     if !preflight.problems.is_empty() {
         let problems: Vec<String> = preflight.problems.iter().map(|p| format!("  - {p}")).collect();
@@ -406,7 +443,7 @@ impl Drilled {
         let result = runner::run_drill(cloud, now, loaded, &plan, &options, &mut reporter, interrupts).await;
         active.borrow_mut().retain(|id| id != &run_id);
         if let Some(error) = &reporter.journal_error {
-            eprintln!("warning: {error}");
+            say_err!("warning: {error}");
         }
         let result_path = folder.join(format!("{run_id}.json"));
         result
@@ -414,14 +451,14 @@ impl Drilled {
             .map_err(|e| format!("cannot write the result {}: {e}", result_path.display()))?;
         let report_path = folder.join(format!("{run_id}.html"));
         let html = crate::report::render_run(&result)
-            .map_err(|error| eprintln!("warning: the HTML report could not be rendered: {error}"))
+            .map_err(|error| say_err!("warning: the HTML report could not be rendered: {error}"))
             .ok();
         let report = html
             .as_ref()
             .and_then(|html| std::fs::write(&report_path, html).ok().map(|()| report_path));
         let uploaded = upload(&result, &journal_path, html, args).await;
         if let Some(Err(why)) = &uploaded {
-            eprintln!("error: the result was not stored in {}: {why}", args.history);
+            say_err!("error: the result was not stored in {}: {why}", args.history);
         }
         Ok((
             result,
@@ -476,7 +513,7 @@ async fn warn_of_leftovers<C: Cloud>(cloud: &C, scenario: &str, args: &RunArgs) 
             .iter()
             .filter(|(_, t)| t.get(TAG_RUN_ID).map(String::as_str) == Some(run_id))
             .count();
-        eprintln!(
+        say_err!(
             "warning: run {run_id} of `{scenario}` has {count} resource(s) in the account (still running, kept, or left behind); `{}` removes them once its lease has ended",
             cleanup_command(run_id, args).replace(" --force", "")
         );
@@ -507,26 +544,26 @@ fn report(results: &[(PathBuf, Result<DrillResult, String>)], args: &RunArgs) {
                     Err(error) => serde_json::json!({ "file": file, "error": error }),
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&values).unwrap_or_default());
+            say!("{}", serde_json::to_string_pretty(&values).unwrap_or_default());
         }
         Format::Text => {
             for (file, r) in results {
                 match r {
                     Ok(result) => {
-                        println!("{} {}: {}", outcome_word(result), result.scenario, summary(result));
+                        say!("{} {}: {}", outcome_word(result), result.scenario, summary(result));
                         for reason in &result.reasons {
-                            println!("  - {reason}");
+                            say!("  - {reason}");
                         }
                         if let Some(error) = &result.teardown.unverified {
-                            println!("  teardown not verified: the last look by tag failed ({error})");
+                            say!("  teardown not verified: the last look by tag failed ({error})");
                         }
                         if result.teardown_incomplete() {
                             // The run has ended: its lease no longer protects it, no --force needed.
                             let command = cleanup_command(&result.run_id, args).replace(" --force", "");
-                            println!("  resources remain: run `{command}`");
+                            say!("  resources remain: run `{command}`");
                         }
                     }
-                    Err(error) => println!("ERROR {}: {error}", file.display()),
+                    Err(error) => say!("ERROR {}: {error}", file.display()),
                 }
             }
         }

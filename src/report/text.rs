@@ -14,6 +14,20 @@ pub fn seconds_text(secs: f64) -> String {
     }
 }
 
+/// A span people read at a glance: `150 days`, `5h 20m`, `12m`.
+pub fn span_text(secs: f64) -> String {
+    let secs = secs.abs();
+    if !secs.is_finite() {
+        return "—".to_owned();
+    }
+    let minutes = (secs / 60.0).round() as u64;
+    match minutes {
+        m if m >= 2 * 24 * 60 => format!("{} days", m / (24 * 60)),
+        m if m >= 60 => format!("{}h {}m", m / 60, m % 60),
+        m => format!("{m}m"),
+    }
+}
+
 /// A time to the minute in UTC, the reports' one time zone for runs.
 pub fn utc_text(at: Timestamp) -> String {
     at.strftime("%Y-%m-%d %H:%M UTC").to_string()
