@@ -10,6 +10,7 @@ mod aws_preflight;
 mod aws_rds;
 mod crash;
 mod drill;
+mod due;
 mod fuzz_corpus;
 mod moto;
 mod plan;

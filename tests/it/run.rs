@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::support::*;
 
 /// A fast simulated drill of the demo data; `extra` is appended to the YAML.
-fn scenario(dir: &Path, rto: &str, extra: &str) -> std::path::PathBuf {
+pub fn scenario(dir: &Path, rto: &str, extra: &str) -> std::path::PathBuf {
     let data = root().join("checks/fixtures/demo-orders");
     let text = format!(
         r#"name: quick
