@@ -16,6 +16,7 @@ pub mod history;
 pub mod interrupts;
 pub mod journal;
 pub mod measure;
+pub mod notify;
 pub mod parallel;
 pub mod plan;
 pub mod report;

@@ -66,6 +66,13 @@ pub struct RunArgs {
     /// scenario at a time).
     #[arg(long, value_name = "FILE")]
     pub sim_state: Option<PathBuf>,
+    /// Tell how the drills ended: an SNS topic ARN (published in its region) or a webhook
+    /// URL (https://; POSTed JSON with the Markdown summary as `text`). Repeatable.
+    #[arg(long, value_name = "SNS-ARN|URL")]
+    pub notify: Vec<crate::notify::Target>,
+    /// When to notify.
+    #[arg(long, value_enum, default_value_t = crate::notify::When::Always, value_name = "WHEN")]
+    pub notify_on: crate::notify::When,
     /// AWS profile for `cloud: aws` scenarios [default: the standard chain's: AWS_PROFILE, …].
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
@@ -144,11 +151,42 @@ pub fn run(args: &RunArgs) -> i32 {
         }
     });
     report(&results, args);
+    runtime.block_on(notify(&results, args));
     let codes = results.iter().map(|(_, outcome)| match outcome {
         Ok(result) => result.exit_code(signal.get()),
         Err(_) => exit_code::ERROR,
     });
     exit_code::most_severe(codes)
+}
+
+/// Sends the run's summary where `--notify` says; a failure is said, not fatal.
+async fn notify(results: &[(PathBuf, Result<DrillResult, String>)], args: &RunArgs) {
+    use crate::notify::{self, Ended};
+    if args.notify.is_empty() {
+        return;
+    }
+    let drills: Vec<Ended<'_>> = results
+        .iter()
+        .map(|(file, outcome)| match outcome {
+            Ok(result) => Ended::Result(result),
+            Err(error) => Ended::NotRun {
+                file: file.display().to_string(),
+                error,
+            },
+        })
+        .collect();
+    if !notify::wanted(args.notify_on, &drills) {
+        return;
+    }
+    let message = notify::message(&drills);
+    let failures = notify::send(&args.notify, &message, args.profile.as_deref()).await;
+    for target in &args.notify {
+        let target = target.to_string();
+        match failures.iter().find(|(t, _)| *t == target) {
+            Some((_, error)) => say_err!("warning: the notification to {target} failed: {error}"),
+            None => say_err!("notified {target}"),
+        }
+    }
 }
 
 /// The scenarios due or overdue now, by the history; says which.

@@ -13,6 +13,7 @@ mod drill;
 mod due;
 mod fuzz_corpus;
 mod moto;
+mod notify;
 mod plan;
 mod races;
 mod report;
