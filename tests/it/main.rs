@@ -9,6 +9,7 @@ mod aws_observe;
 mod aws_preflight;
 mod aws_rds;
 mod crash;
+mod deploy;
 mod drill;
 mod due;
 mod fuzz_corpus;
