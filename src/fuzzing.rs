@@ -51,6 +51,7 @@ fn trend_report(result: crate::result::DrillResult) {
         now: jiff::Timestamp::UNIX_EPOCH,
         include_simulated: true,
         tool_version: "fuzz",
+        coverage: None,
     };
     let _ = crate::report::build_site(&input);
     let _ = crate::report::junit::junit(&[&results[0]]);

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod cloud;
+pub mod coverage;
 pub mod due;
 pub mod exit_code;
 pub mod expect;

@@ -32,6 +32,7 @@ macro_rules! say_err {
 }
 
 mod cleanup;
+mod coverage;
 mod due;
 mod history;
 mod report;
@@ -108,6 +109,13 @@ pub enum Command {
     /// passed). `firedrill run --due` runs the due and overdue ones. Exit 0 when read,
     /// 2 on bad input, 3 when the history cannot be read.
     Due(due::DueArgs),
+    /// Which resources AWS Backup protects and whether a drill restore-tests them.
+    ///
+    /// Lists every protected resource per region (and the vaults holding its backups),
+    /// with the scenarios that restore it and when one last passed; `--out FILE` keeps
+    /// it for `firedrill report --coverage FILE`. Read-only. Exit 0 when listed, 2 on
+    /// bad input, 3 when AWS Backup or the history cannot be read.
+    Coverage(coverage::CoverageArgs),
 }
 
 /// Options shared by commands that read scenarios.
@@ -162,6 +170,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Report(args) => report::run(&args),
         Command::History(command) => history::run(&command),
         Command::Due(args) => due::run(&args),
+        Command::Coverage(args) => coverage::run(&args),
     }
 }
 

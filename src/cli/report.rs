@@ -39,6 +39,10 @@ pub struct ReportArgs {
     /// reproducible.
     #[arg(long, value_name = "TIME")]
     pub as_of: Option<Timestamp>,
+    /// The coverage `firedrill coverage --out FILE` wrote: adds the coverage page
+    /// ("backups never restore-tested") and its line on the overview.
+    #[arg(long, value_name = "FILE")]
+    pub coverage: Option<PathBuf>,
     /// Also write JUnit XML of each scenario's last counted drill.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -92,6 +96,19 @@ fn filter(args: &ReportArgs, now: Timestamp) -> Result<Filter, String> {
         scenarios: args.scenario_names.clone(),
         since: args.since.as_deref().map(|s| history::parse_time(s, now)).transpose()?,
         ..Filter::default()
+    })
+}
+
+/// The coverage file of `--coverage`, or where and why it cannot be read.
+fn read_coverage(path: &Path) -> Result<crate::coverage::Coverage, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--coverage {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not a coverage file (written by `firedrill coverage --out`): {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
     })
 }
 
@@ -149,6 +166,13 @@ async fn report(args: &ReportArgs, filter: &Filter, scenarios: &[Scenario], now:
         .filter(|s| filter.scenarios.is_empty() || filter.scenarios.contains(&s.name))
         .cloned()
         .collect();
+    let coverage = match args.coverage.as_deref().map(read_coverage).transpose() {
+        Ok(coverage) => coverage,
+        Err(error) => {
+            say_err!("error: {error}");
+            return exit_code::INVALID_INPUT;
+        }
+    };
     let input = Input {
         results: &results,
         scenarios: &scenarios,
@@ -156,6 +180,7 @@ async fn report(args: &ReportArgs, filter: &Filter, scenarios: &[Scenario], now:
         now,
         include_simulated: args.include_simulated,
         tool_version: env!("CARGO_PKG_VERSION"),
+        coverage: coverage.as_ref(),
     };
     let written = match write_site(&args.out, &input) {
         Ok(written) => written,

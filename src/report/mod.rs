@@ -4,6 +4,7 @@
 //! publishes what this renders.
 
 pub mod charts;
+pub mod coverage_view;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -11,7 +11,7 @@ use super::run_view::{RunView, timestamp_filter};
 use super::view::{self, Input, RECENT_RUNS};
 use crate::result::DrillResult;
 
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 6] = [
     ("base.html", include_str!("../../reports/templates/base.html.tera")),
     (
         "line_chart.html",
@@ -26,6 +26,10 @@ const TEMPLATES: [(&str, &str); 5] = [
         include_str!("../../reports/templates/scenario.html.tera"),
     ),
     ("run.html", include_str!("../../reports/templates/run.html.tera")),
+    (
+        "coverage.html",
+        include_str!("../../reports/templates/coverage.html.tera"),
+    ),
 ];
 
 /// One page of the site: its path under the site's root, and its HTML.
@@ -85,7 +89,8 @@ pub fn build_site(input: &Input<'_>) -> Result<Vec<Page>, SiteError> {
     Ok(pages)
 }
 
-/// Renders the whole site, `index.html`, `scenarios/<name>.html` and `runs/<run-id>.html`,
+/// Renders the whole site, `index.html`, `coverage.html` (given a coverage),
+/// `scenarios/<name>.html` and `runs/<run-id>.html`,
 /// handing each page to `sink` as soon as it is rendered (run pages on every core), so
 /// that a history of thousands of runs is never held in memory as HTML. Returns the
 /// number of pages.
@@ -112,6 +117,15 @@ pub fn stream_site(input: &Input<'_>, sink: &(dyn Fn(Page) -> Result<(), String>
     })
     .map_err(SiteError::Sink)?;
     let mut count = 1;
+    if let Some(coverage) = input.coverage {
+        let mut context = Context::new();
+        context.insert("tool_version", input.tool_version);
+        context.insert("c", &super::coverage_view::page(coverage));
+        let path = super::coverage_view::COVERAGE_PAGE.to_owned();
+        let html = render(&path, "coverage.html", &context)?;
+        sink(Page { path, html }).map_err(SiteError::Sink)?;
+        count += 1;
+    }
     for page in view::scenario_pages(input) {
         let mut context = Context::new();
         context.insert("tool_version", input.tool_version);

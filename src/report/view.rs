@@ -28,6 +28,8 @@ pub struct Input<'a> {
     /// Whether simulated runs count in compliance figures.
     pub include_simulated: bool,
     pub tool_version: &'a str,
+    /// What `firedrill coverage --out` found, for the coverage page.
+    pub coverage: Option<&'a crate::coverage::Coverage>,
 }
 
 /// How many runs the sparkline and the phase breakdown show.
@@ -44,6 +46,8 @@ pub struct Overview {
     pub totals: Totals,
     pub scenarios: Vec<ScenarioSummary>,
     pub unreadable: Vec<Unreadable>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<super::coverage_view::CoverageSummary>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -384,6 +388,7 @@ pub fn overview(input: &Input<'_>) -> Overview {
         totals,
         scenarios,
         unreadable: input.unreadable.to_vec(),
+        coverage: input.coverage.map(super::coverage_view::summary),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests of the `firedrill` binary: one test binary, a module per command.
 
 mod aws_backup;
+mod aws_coverage;
 mod aws_drill;
 mod aws_ec2;
 mod aws_kill;

@@ -38,6 +38,7 @@ fn input<'a>(results: &'a [DrillResult], scenarios: &'a [Scenario], unreadable: 
         now: AS_OF.parse().unwrap(),
         include_simulated: false,
         tool_version: "[version]",
+        coverage: None,
     }
 }
 
@@ -432,4 +433,148 @@ fn absurd_figures_in_a_result_file_render_without_a_panic() {
     assert_eq!(pages.len(), 3);
     firedrill::report::junit::junit(&[&results[0]]).unwrap();
     firedrill::report::markdown::markdown(&view::overview(&input));
+}
+
+/// What AWS Backup protects in the fixture's accounts: the resources its scenarios
+/// drill, and three more (a volume and a DB no scenario restores, a DynamoDB table).
+fn protected() -> Vec<firedrill::coverage::ProtectedResource> {
+    let resource = |arn: &str, kind: &str, vaults: &[&str]| firedrill::coverage::ProtectedResource {
+        arn: arn.to_owned(),
+        resource_type: kind.to_owned(),
+        name: None,
+        region: arn.split(':').nth(3).unwrap().to_owned(),
+        vaults: vaults.iter().map(|v| (*v).to_owned()).collect(),
+        last_backup: Some("2026-11-28T01:00:00Z".parse().unwrap()),
+    };
+    vec![
+        resource("arn:aws:rds:eu-west-1:123456789012:db:orders-prod", "RDS", &["Default"]),
+        resource(
+            "arn:aws:rds:us-east-1:123456789012:db:payments-prod",
+            "RDS",
+            &["Default", "dr-copies"],
+        ),
+        resource("arn:aws:rds:us-east-1:123456789012:db:legacy-crm", "RDS", &["Default"]),
+        resource(
+            "arn:aws:rds:eu-west-2:123456789012:cluster:catalog-prod",
+            "Aurora",
+            &["Default"],
+        ),
+        resource(
+            "arn:aws:ec2:ap-northeast-1:123456789012:instance/i-0123456789abcdef0",
+            "EC2",
+            &["reporting"],
+        ),
+        resource(
+            "arn:aws:ec2:ap-northeast-1:123456789012:volume/vol-0123456789abcdef0",
+            "EBS",
+            &["reporting"],
+        ),
+        resource(
+            "arn:aws:ec2:eu-west-1:123456789012:volume/vol-0aaaabbbbccccdddd",
+            "EBS",
+            &["Default"],
+        ),
+        resource(
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/carts",
+            "DynamoDB",
+            &["Default"],
+        ),
+    ]
+}
+
+fn coverage_file() -> PathBuf {
+    folder().join("coverage.json")
+}
+
+#[test]
+fn the_fixture_coverage_is_current() {
+    let (results, scenarios) = (results(), scenarios());
+    let regions = ["ap-northeast-1", "eu-west-1", "eu-west-2", "us-east-1"]
+        .map(str::to_owned)
+        .to_vec();
+    let coverage = firedrill::coverage::assess(protected(), regions, &scenarios, &results, AS_OF.parse().unwrap());
+    let text = format!("{}\n", serde_json::to_string_pretty(&coverage).unwrap());
+    if std::env::var_os("FIREDRILL_UPDATE_FIXTURES").is_some() {
+        std::fs::write(coverage_file(), &text).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(coverage_file()).unwrap_or_default(),
+        text,
+        "tests/fixtures/report/coverage.json is out of date (FIREDRILL_UPDATE_FIXTURES=1 rewrites it)"
+    );
+    let status = |arn: &str| {
+        coverage
+            .resources
+            .iter()
+            .find(|c| c.resource.arn.ends_with(arn))
+            .map(|c| c.status)
+            .unwrap()
+    };
+    use firedrill::coverage::Status;
+    assert_eq!(
+        status("db:orders-prod"),
+        Status::Passed,
+        "orders-db passed; demo is simulated"
+    );
+    assert_eq!(
+        status("cluster:catalog-prod"),
+        Status::Passed,
+        "storefront-full passed before it stopped"
+    );
+    assert_eq!(status("db:legacy-crm"), Status::NeverDrilled);
+    assert_eq!(status("volume/vol-0aaaabbbbccccdddd"), Status::NeverDrilled);
+    assert_eq!(status("table/carts"), Status::NotDrillable);
+    assert_eq!(coverage.count(Status::Passed), 5);
+}
+
+#[test]
+fn the_coverage_page_lists_backups_never_restore_tested() {
+    let file = coverage_file();
+    let (output, out) = report(&history_folder(), &["--coverage", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("wrote 130 pages"), "{}", stdout(&output));
+    // tera escapes `/` in text as `&#x2F;`.
+    let page = std::fs::read_to_string(out.path().join("coverage.html"))
+        .unwrap()
+        .replace("&#x2F;", "/");
+    let never =
+        &page[page.find("Backups never restore-tested").unwrap()..page.find("Every protected resource").unwrap()];
+    for arn in [
+        "arn:aws:rds:us-east-1:123456789012:db:legacy-crm",
+        "arn:aws:ec2:eu-west-1:123456789012:volume/vol-0aaaabbbbccccdddd",
+    ] {
+        assert!(never.contains(arn), "{arn} is listed as never restore-tested");
+    }
+    assert!(!never.contains("orders-prod") && !never.contains("carts"));
+    assert!(page.contains(r#"<a href="scenarios/orders-db.html">orders-db</a>"#));
+    let links = regex::Regex::new(r#"href="([^"]+)""#).unwrap();
+    for link in links.captures_iter(&page) {
+        assert!(out.path().join(&link[1]).exists(), "broken link {}", &link[1]);
+    }
+    let index = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    assert!(
+        index.contains(
+            r#"<a href="coverage.html">Backup coverage</a>:</strong> 5 of 7 protected resources restore-tested"#
+        ) && index.contains("2 never restore-tested"),
+        "the overview says it"
+    );
+}
+
+#[test]
+fn a_broken_coverage_file_is_named_with_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("coverage.json");
+    std::fs::write(
+        &file,
+        "{\n  \"as_of\": \"2026-11-28T12:00:00Z\",\n  \"regions\": 3\n}\n",
+    )
+    .unwrap();
+    let (output, out) = report(&history_folder(), &["--coverage", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let error = stderr(&output);
+    assert!(
+        error.contains("coverage.json:3:") && error.contains("not a coverage file"),
+        "{error}"
+    );
+    assert!(!out.path().join("index.html").exists(), "nothing is written");
 }
