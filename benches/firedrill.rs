@@ -149,6 +149,7 @@ fn paused_drill(loaded: &firedrill::scenario::LoadedScenario, polling: Option<Po
             poll_interval: Policy::DEFAULT.floor,
             restore_history: BTreeMap::new(),
             polling,
+            operator: None,
         };
         let mut reporter = Reporter::new(None, None);
         let plan = plan::plan(&loaded.scenario);

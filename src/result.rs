@@ -43,10 +43,26 @@ pub struct DrillResult {
     /// Restore durations (provider start to completion) per resource kind, from hdrhistogram.
     pub restore_durations: BTreeMap<String, Percentiles>,
     pub checks: Vec<CheckRecord>,
+    /// Game days: each manual step, who answered what, when, and their note.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manual_steps: Vec<ManualRecord>,
     pub teardown: TeardownRecord,
     /// The API calls the drill made, by `service:Operation` (empty in older results).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub api_calls: BTreeMap<String, u64>,
+}
+
+/// A manual step of a game day, as the operator answered it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManualRecord {
+    pub id: String,
+    pub operator: String,
+    pub answer: crate::runner::game_day::Answer,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub started_at: Timestamp,
+    pub ended_at: Timestamp,
+    pub seconds: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -218,6 +234,15 @@ pub fn from_events(events: &[DrillEvent]) -> Option<DrillResult> {
         .filter(|c| !c.passed)
         .map(|c| c.id.clone())
         .collect();
+    let failed_manual: Vec<String> = builder
+        .manual_steps
+        .iter()
+        .filter(|m| m.answer == crate::runner::game_day::Answer::Failed)
+        .map(|m| match &m.note {
+            Some(note) => format!("manual step `{}` failed ({}: {note})", m.id, m.operator),
+            None => format!("manual step `{}` failed ({})", m.id, m.operator),
+        })
+        .collect();
     let restore_errors = restores
         .iter()
         .filter_map(|r| r.error.as_ref().map(|e| format!("restore `{}` failed: {e}", r.id)));
@@ -232,6 +257,7 @@ pub fn from_events(events: &[DrillEvent]) -> Option<DrillResult> {
         rto,
         rpo,
         failed_checks: &failed_checks,
+        failed_manual: &failed_manual,
         harness_error: harness_error.as_deref(),
         aborted: builder.interrupted,
     });
@@ -266,6 +292,7 @@ pub fn from_events(events: &[DrillEvent]) -> Option<DrillResult> {
         restore_durations: percentiles(&restores),
         restores,
         checks: builder.checks,
+        manual_steps: builder.manual_steps,
         teardown: builder.teardown,
         api_calls: builder.api_calls,
     })
@@ -277,6 +304,7 @@ struct Builder {
     phases: Vec<Phase>,
     restores: BTreeMap<String, RestoreRecord>,
     checks: Vec<CheckRecord>,
+    manual_steps: Vec<ManualRecord>,
     gating: Vec<(String, Option<Timestamp>)>,
     watermark: Option<Timestamp>,
     errors: Vec<String>,
@@ -372,6 +400,21 @@ impl Builder {
                     reasons: reasons.clone(),
                 });
             }
+            EventKind::ManualStepAnswered {
+                step,
+                operator,
+                answer,
+                note,
+                started_at,
+            } => self.manual_steps.push(ManualRecord {
+                id: step.clone(),
+                operator: operator.clone(),
+                answer: *answer,
+                note: note.clone(),
+                started_at: *started_at,
+                ended_at: event.at,
+                seconds: seconds(event.at.duration_since(*started_at)),
+            }),
             EventKind::HarnessError { message } => self.errors.push(message.clone()),
             EventKind::Interrupted => self.interrupted = true,
             EventKind::TeardownStarted => self.teardown.started_at = Some(event.at),

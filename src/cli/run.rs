@@ -73,6 +73,18 @@ pub struct RunArgs {
     /// When to notify.
     #[arg(long, value_enum, default_value_t = crate::notify::When::Always, value_name = "WHEN")]
     pub notify_on: crate::notify::When,
+    /// Game day: stop at each `manual:` step, show its instructions and ask the operator
+    /// whether it is done, skipped or failed, with a note; all of it goes into the
+    /// result and the report. Without it, manual steps are skipped.
+    #[arg(long)]
+    pub game_day: bool,
+    /// With `--game-day`, confirm every manual step without asking (unattended runs,
+    /// rehearsals); recorded as confirmed unattended.
+    #[arg(long, requires = "game_day")]
+    pub yes: bool,
+    /// Who answers at manual steps, as recorded [default: $FIREDRILL_OPERATOR, else $USER].
+    #[arg(long, value_name = "NAME", requires = "game_day")]
+    pub operator: Option<String>,
     /// AWS profile for `cloud: aws` scenarios [default: the standard chain's: AWS_PROFILE, …].
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
@@ -109,6 +121,10 @@ pub fn run(args: &RunArgs) -> i32 {
         return exit_code::INVALID_INPUT;
     };
     let loaded = super::due::in_shard(loaded, args.shard);
+    if let Some(problem) = game_day_problem(args) {
+        say_err!("error: {problem}");
+        return exit_code::INVALID_INPUT;
+    }
     if args.sim_state.is_some() && loaded.len() > 1 {
         say_err!("error: --sim-state takes one scenario at a time (each drill has its own simulated account)");
         return exit_code::INVALID_INPUT;
@@ -156,7 +172,11 @@ pub fn run(args: &RunArgs) -> i32 {
         Ok(result) => result.exit_code(signal.get()),
         Err(_) => exit_code::ERROR,
     });
-    exit_code::most_severe(codes)
+    let code = exit_code::most_severe(codes);
+    // A game-day prompt interrupted by Ctrl-C still waits on stdin in its thread: do not
+    // wait for it.
+    runtime.shutdown_background();
+    code
 }
 
 /// Sends the run's summary where `--notify` says; a failure is said, not fatal.
@@ -434,6 +454,39 @@ async fn run_on_aws(
         .await
 }
 
+/// Who is asked at manual steps: nobody unless it is a game day.
+fn operator(args: &RunArgs) -> Option<std::sync::Arc<dyn runner::game_day::Operator>> {
+    use runner::game_day::{Terminal, Unattended, default_operator};
+    if !args.game_day {
+        return None;
+    }
+    let operator = args.operator.clone().unwrap_or_else(default_operator);
+    Some(if args.yes {
+        std::sync::Arc::new(Unattended { operator })
+    } else {
+        std::sync::Arc::new(Terminal { operator })
+    })
+}
+
+/// Why the flags of a game day cannot work, if they cannot.
+fn game_day_problem(args: &RunArgs) -> Option<&'static str> {
+    use std::io::IsTerminal;
+    if !args.game_day {
+        return None;
+    }
+    if args.parallel > 1 {
+        return Some(
+            "--game-day runs one drill at a time (the operator answers one prompt at a time): drop --parallel",
+        );
+    }
+    if !args.yes && !std::io::stdin().is_terminal() {
+        return Some(
+            "--game-day asks the operator on the terminal, and standard input is not one: run it in a terminal, or add --yes to confirm every manual step unattended",
+        );
+    }
+    None
+}
+
 /// How one drill is run, whatever its cloud.
 struct Drilled {
     poll_interval: Duration,
@@ -474,6 +527,7 @@ impl Drilled {
             disaster_at: args.disaster_at,
             keep_until,
             poll_interval: self.poll_interval,
+            operator: operator(args),
         };
         let plan = plan::plan(scenario);
         let console = Console::new();

@@ -105,6 +105,8 @@ pub struct Verdict<'a> {
     pub rpo: Option<Rpo>,
     /// Ids of the checks that failed (ran and did not meet their expectations).
     pub failed_checks: &'a [String],
+    /// Manual steps the operator reported as failed, each described (game days).
+    pub failed_manual: &'a [String],
     /// Why the harness or AWS failed, if it did.
     pub harness_error: Option<&'a str>,
     /// Whether the drill was interrupted.
@@ -123,6 +125,7 @@ pub fn outcome(verdict: &Verdict<'_>) -> (Outcome, Vec<String>) {
         .failed_checks
         .iter()
         .map(|c| format!("check `{c}` failed"))
+        .chain(verdict.failed_manual.iter().cloned())
         .collect();
     match verdict.rto {
         Some(rto) if rto.value > verdict.rto_target => reasons.push(format!(
@@ -231,6 +234,7 @@ mod tests {
                 basis: RpoBasis::Watermark,
             }),
             failed_checks: failed,
+            failed_manual: &[],
             harness_error: None,
             aborted: false,
         }

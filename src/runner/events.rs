@@ -98,6 +98,21 @@ pub enum EventKind {
     ManualStepSkipped {
         step: String,
     },
+    /// Game day: the operator is asked to do a manual step.
+    ManualStepStarted {
+        step: String,
+        operator: String,
+        instructions: String,
+    },
+    /// Game day: the operator's answer.
+    ManualStepAnswered {
+        step: String,
+        operator: String,
+        answer: super::game_day::Answer,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        started_at: Timestamp,
+    },
     /// The harness or AWS failed; the drill's outcome is `error`.
     HarnessError {
         message: String,
@@ -153,6 +168,8 @@ pub const EVENT_NAMES: &[&str] = &[
     "runner_online",
     "check_finished",
     "manual_step_skipped",
+    "manual_step_started",
+    "manual_step_answered",
     "harness_error",
     "interrupted",
     "teardown_started",

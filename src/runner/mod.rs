@@ -6,6 +6,7 @@
 pub mod crash_point;
 mod dispatcher;
 pub mod events;
+pub mod game_day;
 pub mod polling;
 mod reporter;
 mod teardown;
@@ -49,6 +50,9 @@ pub struct RunOptions {
     /// Another polling policy than the adaptive one with `poll_interval` as its floor
     /// (the benchmark's fixed-interval baseline).
     pub polling: Option<polling::Policy>,
+    /// Game day: who is asked at manual steps. `None`: manual steps are skipped (a
+    /// scheduled drill has no one to ask).
+    pub operator: Option<std::sync::Arc<dyn game_day::Operator>>,
 }
 
 /// How long after `max_duration` a run's lease lasts: the time its teardown may take
@@ -93,6 +97,7 @@ pub async fn run_drill<C: Cloud>(
             .polling
             .unwrap_or_else(|| polling::Policy::with_floor(options.poll_interval)),
         restore_history: &options.restore_history,
+        operator: options.operator.clone(),
         estimates: RefCell::new(BTreeMap::new()),
         restore_started: tokio::sync::Notify::new(),
         reporter: RefCell::new(reporter),
@@ -171,6 +176,7 @@ struct Drill<'a, C> {
     /// When restores in flight are looked at (sparse early, dense near completion).
     policy: polling::Policy,
     restore_history: &'a BTreeMap<String, (f64, f64)>,
+    operator: Option<std::sync::Arc<dyn game_day::Operator>>,
     /// How long each restore in flight is expected to take, by restore id.
     estimates: RefCell<BTreeMap<String, polling::Estimate>>,
     /// Wakes the observer when a restore starts, so its first look is planned at once.
@@ -266,11 +272,7 @@ impl<C: Cloud> Drill<'_, C> {
                 self.start_runner(&step.id, RunnerSpec::Adopt(instance)).await
             }
             Action::Check { check, .. } => self.check(check).await,
-            Action::Manual { step: id, .. } => {
-                // Game-day mode (prompting the operator) comes with `run --game-day`.
-                self.emit(EventKind::ManualStepSkipped { step: id.clone() });
-                Ok(())
-            }
+            Action::Manual { step: id, instructions } => self.manual(id, instructions).await,
             Action::Measure | Action::Teardown { .. } => Ok(()),
         }
     }
@@ -524,6 +526,41 @@ impl<C: Cloud> Drill<'_, C> {
                 }
             }
             *in_flight = still;
+        }
+    }
+
+    /// A manual step: skipped unless it is a game day; then the operator is asked (off
+    /// this thread, so that restores are still observed) and their answer recorded.
+    async fn manual(&self, id: &str, instructions: &str) -> StepResult {
+        let Some(operator) = self.operator.clone() else {
+            self.emit(EventKind::ManualStepSkipped { step: id.to_owned() });
+            return Ok(());
+        };
+        let started_at = (self.now)();
+        self.emit(EventKind::ManualStepStarted {
+            step: id.to_owned(),
+            operator: operator.name().to_owned(),
+            instructions: instructions.to_owned(),
+        });
+        let prompt = game_day::Prompt {
+            scenario: self.scenario.name.clone(),
+            step: id.to_owned(),
+            instructions: instructions.to_owned(),
+        };
+        let asked = std::sync::Arc::clone(&operator);
+        let reply = tokio::task::spawn_blocking(move || asked.ask(&prompt))
+            .await
+            .map_err(|e| format!("asking about manual step `{id}`: {e}"))?;
+        self.emit(EventKind::ManualStepAnswered {
+            step: id.to_owned(),
+            operator: operator.name().to_owned(),
+            answer: reply.answer,
+            note: reply.note.clone(),
+            started_at,
+        });
+        match reply.answer {
+            game_day::Answer::Failed => Err(format!("manual step `{id}` failed")),
+            game_day::Answer::Done | game_day::Answer::Skipped => Ok(()),
         }
     }
 

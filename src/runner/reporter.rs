@@ -99,6 +99,16 @@ impl Console {
         {
             spinner.finish_and_clear();
         }
+        // The operator's prompt needs the terminal: the live line stays away meanwhile.
+        if let Some(spinner) = &self.spinner {
+            match event.kind {
+                EventKind::ManualStepStarted { .. } => spinner.set_draw_target(indicatif::ProgressDrawTarget::hidden()),
+                EventKind::ManualStepAnswered { .. } => {
+                    spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr())
+                }
+                _ => {}
+            }
+        }
     }
 
     /// A live line on a terminal: elapsed time against the RTO target and the last event.
@@ -176,6 +186,21 @@ impl Console {
             EventKind::DeleteRefused { resource, reason } => format!("  REFUSED to delete {resource}: {reason}"),
             EventKind::DeleteFailed { resource, error } => format!("  could not delete {resource}: {error}"),
             EventKind::RestorePending { resource } => format!("  {resource} is still running and cannot be cancelled"),
+            EventKind::ManualStepSkipped { step } => format!("  manual step `{step}` skipped (not a game day)"),
+            EventKind::ManualStepStarted { step, operator, .. } => {
+                format!("  manual step `{step}`: waiting for {operator}")
+            }
+            EventKind::ManualStepAnswered {
+                step,
+                operator,
+                answer,
+                note,
+                ..
+            } => format!(
+                "  manual step `{step}`: {} by {operator}{}",
+                answer.text(),
+                note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+            ),
             EventKind::RunFinished => "done".to_owned(),
             _ => return None,
         })

@@ -374,6 +374,7 @@ pub async fn drill(cloud: &AwsCloud, loaded: &LoadedScenario) -> DrillResult {
             .map(|r| (r.id.clone(), (1.0, 3.0)))
             .collect(),
         polling: None,
+        operator: None,
     };
     let mut reporter = Reporter::new(None, None);
     let plan = plan::plan(&loaded.scenario);

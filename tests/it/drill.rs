@@ -11,7 +11,7 @@ use firedrill::journal::{self, Journal};
 use firedrill::measure::Outcome;
 use firedrill::plan;
 use firedrill::result::{self, DrillResult};
-use firedrill::runner::{self, Reporter, RunOptions};
+use firedrill::runner::{self, Reporter, RunOptions, game_day};
 use firedrill::scenario::{self, LoadedScenario, SimCall, SimFault, SimFaultKind};
 use firedrill::teardown::cleanup::{self, CleanupRequest, Target};
 use firedrill::teardown::{self as teardown, Deleted};
@@ -95,6 +95,16 @@ async fn drill(text: &str, faults: Vec<SimFault>, executor: Executor) -> Ran {
 }
 
 async fn drill_with(text: &str, faults: Vec<SimFault>, executor: Executor, keep: Option<Duration>) -> Ran {
+    drill_asking(text, faults, executor, keep, None).await
+}
+
+async fn drill_asking(
+    text: &str,
+    faults: Vec<SimFault>,
+    executor: Executor,
+    keep: Option<Duration>,
+    operator: Option<std::sync::Arc<dyn game_day::Operator>>,
+) -> Ran {
     let mut loaded = load(text);
     let mut settings = loaded.scenario.sim.clone().unwrap_or_default();
     settings.faults = faults;
@@ -113,6 +123,7 @@ async fn drill_with(text: &str, faults: Vec<SimFault>, executor: Executor, keep:
         poll_interval: Duration::from_secs(1),
         restore_history: Default::default(),
         polling: None,
+        operator,
     };
     let plan = plan::plan(&loaded.scenario);
     let result = runner::run_drill(
@@ -675,4 +686,106 @@ async fn restores_are_watched_sparsely_early_and_seen_within_a_second() {
     assert!(calls["rds:Describe"] <= u64::from(rounds), "{calls:?}");
     assert!(calls["backup:Describe"] <= u64::from(rounds), "{calls:?}");
     assert_eq!(calls["sim:StartRestore"], 2, "{calls:?}");
+}
+
+/// An operator who gives the answers a test scripted, and remembers what was asked.
+#[derive(Debug)]
+struct Scripted {
+    replies: std::sync::Mutex<Vec<game_day::Reply>>,
+    asked: std::sync::Mutex<Vec<game_day::Prompt>>,
+}
+
+impl Scripted {
+    fn new(replies: Vec<(game_day::Answer, Option<&str>)>) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Self {
+            replies: std::sync::Mutex::new(
+                replies
+                    .into_iter()
+                    .rev()
+                    .map(|(answer, note)| game_day::Reply {
+                        answer,
+                        note: note.map(str::to_owned),
+                    })
+                    .collect(),
+            ),
+            asked: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+}
+
+impl game_day::Operator for Scripted {
+    fn name(&self) -> &str {
+        "ana"
+    }
+
+    fn ask(&self, prompt: &game_day::Prompt) -> game_day::Reply {
+        self.asked.lock().unwrap().push(prompt.clone());
+        self.replies.lock().unwrap().pop().expect("a scripted reply")
+    }
+}
+
+/// SCENARIO with a manual step between the database's restore and the row count.
+fn game_day_scenario() -> String {
+    SCENARIO.replace(
+        "sim:\n",
+        "manual:\n  - id: repoint-app\n    instructions: Point the app at the restored database.\n    after: [db]\n    before: [rows]\nsim:\n",
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_a_game_day_the_operator_is_asked_and_their_answer_and_note_are_kept() {
+    let operator = Scripted::new(vec![(game_day::Answer::Done, Some("app restarted at 10:42"))]);
+    let ran = drill_asking(&game_day_scenario(), vec![], checks(&[]), None, Some(operator.clone())).await;
+    assert_eq!(ran.result.outcome, Outcome::Passed, "{:#?}", ran.result.reasons);
+    let asked = operator.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].step, "repoint-app");
+    assert_eq!(asked[0].instructions, "Point the app at the restored database.");
+    let [manual] = ran.result.manual_steps.as_slice() else {
+        panic!("one manual step recorded: {:#?}", ran.result.manual_steps)
+    };
+    assert_eq!(
+        (
+            manual.id.as_str(),
+            manual.operator.as_str(),
+            manual.answer,
+            manual.note.as_deref()
+        ),
+        (
+            "repoint-app",
+            "ana",
+            game_day::Answer::Done,
+            Some("app restarted at 10:42")
+        )
+    );
+    assert!(manual.started_at <= manual.ended_at);
+    // The manual step came before the check it gates.
+    let rows = ran.result.checks.iter().find(|c| c.id == "rows").unwrap();
+    assert!(manual.ended_at <= rows.started_at);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_manual_step_the_operator_failed_fails_the_drill_and_teardown_still_runs() {
+    let operator = Scripted::new(vec![(game_day::Answer::Failed, Some("the app would not start"))]);
+    let ran = drill_asking(&game_day_scenario(), vec![], checks(&[]), None, Some(operator)).await;
+    assert_eq!(ran.result.outcome, Outcome::Failed, "{:#?}", ran.result.reasons);
+    assert!(
+        ran.result
+            .reasons
+            .contains(&"manual step `repoint-app` failed (ana: the app would not start)".to_owned()),
+        "{:#?}",
+        ran.result.reasons
+    );
+    assert!(
+        !ran.result.checks.iter().any(|c| c.id == "rows"),
+        "the check waiting for the failed step did not run"
+    );
+    assert!(tagged_with_run(&ran.cloud, &ran.run_id).is_empty(), "teardown ran");
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_a_game_day_manual_steps_are_skipped_and_not_recorded() {
+    let ran = drill(&game_day_scenario(), vec![], checks(&[])).await;
+    assert_eq!(ran.result.outcome, Outcome::Passed, "{:#?}", ran.result.reasons);
+    assert!(ran.result.manual_steps.is_empty());
 }

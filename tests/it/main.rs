@@ -14,6 +14,7 @@ mod deploy;
 mod drill;
 mod due;
 mod fuzz_corpus;
+mod game_day;
 mod moto;
 mod notify;
 mod plan;

@@ -161,6 +161,7 @@ async fn drill(cloud: &Wrapped<'_>, loaded: &LoadedScenario, history: &std::path
         poll_interval: Duration::from_secs(1),
         restore_history: Default::default(),
         polling: None,
+        operator: None,
     };
     let plan = plan::plan(&loaded.scenario);
     let result = runner::run_drill(

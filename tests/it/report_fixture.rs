@@ -317,6 +317,7 @@ fn drill(story: &Story, month: usize, start: Timestamp, what: char) -> DrillResu
         rto,
         rpo,
         failed_checks: &failed,
+        failed_manual: &[],
         harness_error: error.as_deref(),
         aborted: false,
     });
@@ -330,6 +331,7 @@ fn drill(story: &Story, month: usize, start: Timestamp, what: char) -> DrillResu
         format!("vpc-{:017x}", t0.as_second() as u64 * 7919),
     ));
     DrillResult {
+        manual_steps: Vec::new(),
         schema_version: SCHEMA_VERSION,
         tool_version: "0.1.0".into(),
         run_id: id,
