@@ -26,3 +26,4 @@ pub mod runner;
 pub mod scenario;
 pub mod schedule;
 pub mod teardown;
+pub mod validator;

@@ -37,6 +37,7 @@ mod due;
 mod history;
 mod report;
 mod run;
+pub mod validate_job;
 
 use crate::exit_code;
 use crate::plan;
@@ -116,6 +117,14 @@ pub enum Command {
     /// it for `firedrill report --coverage FILE`. Read-only. Exit 0 when listed, 2 on
     /// bad input, 3 when AWS Backup or the history cannot be read.
     Coverage(coverage::CoverageArgs),
+    /// Validate a restore job that an AWS Backup restore testing plan started: judge the
+    /// job and its copy against RTO and RPO targets, keep the verdict in the history, and
+    /// post it to AWS Backup (PutRestoreValidationResult).
+    ///
+    /// What an EventBridge rule runs when a restore testing job completes (docs/deploy.md).
+    /// Creates, changes and deletes nothing: AWS Backup deletes its copies itself. Exit 0
+    /// passed, 1 failed, 2 not a completed restore testing job, 3 AWS or history error.
+    ValidateRestoreJob(validate_job::ValidateJobArgs),
 }
 
 /// Options shared by commands that read scenarios.
@@ -171,6 +180,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::History(command) => history::run(&command),
         Command::Due(args) => due::run(&args),
         Command::Coverage(args) => coverage::run(&args),
+        Command::ValidateRestoreJob(args) => validate_job::run(&args),
     }
 }
 

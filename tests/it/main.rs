@@ -9,6 +9,7 @@ mod aws_network;
 mod aws_observe;
 mod aws_preflight;
 mod aws_rds;
+mod aws_validate_job;
 mod crash;
 mod deploy;
 mod drill;

@@ -16,6 +16,7 @@ mod pace;
 mod preflight;
 mod rds;
 mod ssm;
+mod validation;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
