@@ -262,8 +262,14 @@ fn lag_and_calls(doc: &mut String) {
     let _ = writeln!(
         doc,
         "\nTargets: lag p50 ≤ 1 s and p99 ≤ 5 s; for 200 restores, describes ≤ the waiters'; \
-         never more than one call a second to a service (the polling floor is 1 s and a \
-         round makes one describe per service)."
+         never more than one call a second to a service (the polling floor is 1 s and, for \
+         this mix, a round makes one describe per service: one DescribeDBInstances for every \
+         RDS copy, one ListRestoreJobs for every AWS Backup job). On AWS, calls to one \
+         service are also kept at least 1 s apart by src/cloud/aws/pace.rs, for the rounds \
+         that need a second call to a service: DescribeDBClusters beside DescribeDBInstances \
+         while Aurora clusters are in flight, DescribeVolumes beside DescribeInstances, and \
+         the completion lookups (DescribeEvents; a completed job's copy); \
+         tests/it/aws_observe.rs checks it."
     );
 }
 
