@@ -1,7 +1,8 @@
 //! Which scenarios a scheduler should run now, from their schedules and the history:
 //! what `firedrill due` lists and `firedrill run --due` runs. Pure: the caller passes the
 //! scenarios, the results and the clock. The rules of `schedule` decide, the same ones
-//! the report's overview shows, so the report and the scheduler never disagree.
+//! the report's overview shows (the report also counts simulated passes of `cloud: aws`
+//! scenarios when asked with `--include-simulated`; the scheduler never does).
 //!
 //! Which runs count: a real drill's for a `cloud: aws` scenario (a simulated rehearsal
 //! proves nothing about AWS), a simulated one's for a `cloud: sim` scenario (it has no

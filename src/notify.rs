@@ -45,18 +45,30 @@ impl std::str::FromStr for Target {
                 )),
             };
         }
-        let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
-        if text.starts_with("https://") || local.iter().any(|l| text.starts_with(l)) {
-            return Ok(Target::Webhook { url: text.to_owned() });
-        }
-        if text.starts_with("http://") {
+        let Ok(url) = reqwest::Url::parse(text) else {
             return Err(format!(
-                "`{text}`: a webhook must use https:// (drill results name production resources); http:// only to this machine"
+                "`{text}` is neither an SNS topic ARN (arn:aws:sns:…) nor a webhook URL (https://…)"
+            ));
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(format!(
+                "`{}`: a webhook URL must not carry a user or password (they would be printed and logged)",
+                redacted(text)
             ));
         }
-        Err(format!(
-            "`{text}` is neither an SNS topic ARN (arn:aws:sns:…) nor a webhook URL (https://…)"
-        ))
+        // The host itself, not a prefix: `http://localhost.example.com` is not this machine.
+        let this_machine = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        match url.scheme() {
+            "https" => Ok(Target::Webhook { url: text.to_owned() }),
+            "http" if this_machine => Ok(Target::Webhook { url: text.to_owned() }),
+            "http" => Err(format!(
+                "`{}`: a webhook must use https:// (drill results name production resources); http:// only to this machine",
+                redacted(text)
+            )),
+            _ => Err(format!(
+                "`{text}` is neither an SNS topic ARN (arn:aws:sns:…) nor a webhook URL (https://…)"
+            )),
+        }
     }
 }
 
@@ -69,12 +81,15 @@ impl std::fmt::Display for Target {
     }
 }
 
-/// A webhook URL as it may be printed: the path of most webhooks is their secret.
+/// A webhook URL as it may be printed: scheme, host and port only (the path, the query
+/// and any user of most webhooks are their secret).
 fn redacted(url: &str) -> String {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    match url[after_scheme..].find('/') {
-        Some(slash) => format!("{}/…", &url[..after_scheme + slash]),
-        None => url.to_owned(),
+    match reqwest::Url::parse(url) {
+        Ok(parsed) => {
+            let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!("{}://{}{port}/…", parsed.scheme(), parsed.host_str().unwrap_or("?"))
+        }
+        Err(_) => "the webhook".to_owned(),
     }
 }
 
@@ -94,8 +109,9 @@ pub enum Ended<'a> {
 }
 
 impl Ended<'_> {
+    /// Passed, and left nothing behind: a drill whose copies remain needs someone.
     fn passed(&self) -> bool {
-        matches!(self, Ended::Result(r) if r.outcome == Outcome::Passed)
+        matches!(self, Ended::Result(r) if r.outcome == Outcome::Passed && !r.teardown_incomplete())
     }
 }
 
@@ -190,6 +206,16 @@ fn markdown(drills: &[Ended<'_>], subject: &str) -> String {
             }
             Ended::Result(_) => {}
         }
+        if let Ended::Result(r) = drill
+            && r.teardown_incomplete()
+        {
+            let _ = writeln!(
+                out,
+                "\n**{}**: resources of the drill remain; remove them with `firedrill cleanup --run-id {}`",
+                cell(&r.scenario),
+                r.run_id
+            );
+        }
     }
     out
 }
@@ -228,19 +254,16 @@ fn cell(text: &str) -> String {
     text.replace(['\n', '\r'], " ").replace('|', "\\|")
 }
 
-/// Sends `message` to every target; returns each failure, by target.
-pub async fn send(targets: &[Target], message: &Message, profile: Option<&str>) -> Vec<(String, String)> {
-    let mut failures = Vec::new();
+/// Sends `message` to every target; returns how each went, in the targets' order.
+pub async fn send(targets: &[Target], message: &Message, profile: Option<&str>) -> Vec<Result<(), String>> {
+    let mut sent = Vec::new();
     for target in targets {
-        let sent = match target {
+        sent.push(match target {
             Target::Sns { topic_arn, region } => publish(topic_arn, region, profile, message).await,
             Target::Webhook { url } => post(url, message).await,
-        };
-        if let Err(error) = sent {
-            failures.push((target.to_string(), error));
-        }
+        });
     }
-    failures
+    sent
 }
 
 async fn publish(topic_arn: &str, region: &str, profile: Option<&str>, message: &Message) -> Result<(), String> {
@@ -268,6 +291,8 @@ async fn post(url: &str, message: &Message) -> Result<(), String> {
     body["text"] = serde_json::Value::String(message.markdown.clone());
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
+        // A redirect could lead to http:// or elsewhere: the URL given is the only one.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("firedrill/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| e.to_string())?;
@@ -340,6 +365,9 @@ mod tests {
             ("arn:aws:sqs:eu-west-1:123456789012:q", "not an SNS topic ARN"),
             ("arn:aws:sns:eu-west-1:12345:drills", "not an SNS topic ARN"),
             ("slack", "neither an SNS topic ARN"),
+            ("http://localhost.example.com/x", "must use https://"),
+            ("http://127.0.0.1@example.com/x", "must not carry a user"),
+            ("https://user:secret@hooks.example.com/x", "must not carry a user"),
         ] {
             let error = bad.parse::<Target>().unwrap_err();
             assert!(error.contains(says), "{bad}: {error}");
@@ -350,6 +378,10 @@ mod tests {
     fn a_webhook_is_printed_without_its_secret_path() {
         let target: Target = "https://hooks.example.com/services/T1/B2/secret".parse().unwrap();
         assert_eq!(target.to_string(), "https://hooks.example.com/…");
+        let target: Target = "https://hooks.example.com/x?token=secret".parse().unwrap();
+        assert_eq!(target.to_string(), "https://hooks.example.com/…");
+        let local: Target = "http://127.0.0.1:8080/hook".parse().unwrap();
+        assert_eq!(local.to_string(), "http://127.0.0.1:8080/…");
     }
 
     #[test]
@@ -364,6 +396,20 @@ mod tests {
             error: "no credentials",
         };
         assert!(wanted(When::Failure, &[not_run]));
+        let mut left = result(Outcome::Passed, &[]);
+        left.teardown.left_behind.push(crate::cloud::ResourceRef::new(
+            crate::cloud::ResourceType::Volume,
+            "vol-1",
+        ));
+        assert!(
+            wanted(When::Failure, &[Ended::Result(&left)]),
+            "copies left behind need someone"
+        );
+        assert!(
+            message(&[Ended::Result(&left)])
+                .markdown
+                .contains("firedrill cleanup --run-id")
+        );
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub fn run(args: &CoverageArgs) -> i32 {
     };
     let listed = runtime.block_on(async {
         let results = super::due::history_results(&args.history, args.profile.as_deref(), None).await?;
+        let account = caller_account(regions.first().map(String::as_str), args.profile.as_deref()).await?;
         let mut resources = Vec::new();
         for region in &regions {
             let client = backup_client(region, args.profile.as_deref()).await;
@@ -64,16 +65,23 @@ pub fn run(args: &CoverageArgs) -> i32 {
                 .map_err(|e| format!("listing what AWS Backup protects in {region}: {e}"))?;
             resources.extend(found);
         }
-        Ok::<_, String>((resources, results))
+        Ok::<_, String>((resources, results, account))
     });
-    let (resources, results) = match listed {
+    let (resources, results, account) = match listed {
         Ok(listed) => listed,
         Err(error) => {
             say_err!("error: {error}");
             return exit_code::ERROR;
         }
     };
-    let coverage = coverage::assess(resources, regions, &scenarios, &results, Timestamp::now());
+    let coverage = coverage::assess(
+        resources,
+        regions,
+        &scenarios,
+        &results,
+        Timestamp::now(),
+        Some(&account),
+    );
     let json = serde_json::to_string_pretty(&coverage).expect("coverage is JSON");
     if let Some(out) = &args.out
         && let Err(error) = std::fs::write(out, format!("{json}\n"))
@@ -86,6 +94,28 @@ pub fn run(args: &CoverageArgs) -> i32 {
         Format::Text => print_text(&coverage),
     }
     exit_code::SUCCESS
+}
+
+/// The account the credentials act in: a scenario without `assume_role` drills there.
+async fn caller_account(region: Option<&str>, profile: Option<&str>) -> Result<String, String> {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    }
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    let sts = aws_sdk_sts::Client::new(&loader.load().await);
+    let identity = sts.get_caller_identity().send().await.map_err(|e| {
+        format!(
+            "who the credentials are: {}",
+            crate::cloud::aws::classify("sts:GetCallerIdentity", &e)
+        )
+    })?;
+    identity
+        .account()
+        .map(str::to_owned)
+        .ok_or_else(|| "sts:GetCallerIdentity named no account".to_owned())
 }
 
 async fn backup_client(region: &str, profile: Option<&str>) -> aws_sdk_backup::Client {

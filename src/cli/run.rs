@@ -142,9 +142,9 @@ pub fn run(args: &RunArgs) -> i32 {
     let loaded = if args.due {
         match runtime.block_on(only_due(loaded, args)) {
             Ok(loaded) => loaded,
-            Err(error) => {
+            Err((code, error)) => {
                 say_err!("error: {error}; nothing was run");
-                return exit_code::ERROR;
+                return code;
             }
         }
     } else {
@@ -199,20 +199,22 @@ async fn notify(results: &[(PathBuf, Result<DrillResult, String>)], args: &RunAr
         return;
     }
     let message = notify::message(&drills);
-    let failures = notify::send(&args.notify, &message, args.profile.as_deref()).await;
-    for target in &args.notify {
-        let target = target.to_string();
-        match failures.iter().find(|(t, _)| *t == target) {
-            Some((_, error)) => say_err!("warning: the notification to {target} failed: {error}"),
-            None => say_err!("notified {target}"),
+    let sent = notify::send(&args.notify, &message, args.profile.as_deref()).await;
+    for (target, outcome) in args.notify.iter().zip(sent) {
+        match outcome {
+            Ok(()) => say_err!("notified {target}"),
+            Err(error) => say_err!("warning: the notification to {target} failed: {error}"),
         }
     }
 }
 
 /// The scenarios due or overdue now, by the history; says which.
-async fn only_due(loaded: Vec<LoadedScenario>, args: &RunArgs) -> Result<Vec<LoadedScenario>, String> {
-    let results = super::due::history_results(&args.history, args.profile.as_deref(), args.region.as_deref()).await?;
-    let assessed = super::due::assess_all(&loaded, &results, Timestamp::now())?;
+async fn only_due(loaded: Vec<LoadedScenario>, args: &RunArgs) -> Result<Vec<LoadedScenario>, (i32, String)> {
+    let results = super::due::history_results(&args.history, args.profile.as_deref(), args.region.as_deref())
+        .await
+        .map_err(|e| (exit_code::ERROR, e))?;
+    let assessed =
+        super::due::assess_all(&loaded, &results, Timestamp::now()).map_err(|e| (exit_code::INVALID_INPUT, e))?;
     let due: Vec<String> = assessed
         .iter()
         .filter(|(_, a)| a.state.runs())

@@ -76,6 +76,20 @@ pub async fn validate_on(cloud: &AwsCloud, args: &ValidateJobArgs) -> Result<i32
             .await
             .map_err(|e| e.to_string())?;
     }
+    match judge_and_keep(cloud, args, &job).await {
+        Ok(code) => Ok(code),
+        Err(error) if !args.no_post => {
+            // Never leave the job VALIDATING: say it failed, and why (best effort).
+            let message = format!("firedrill could not validate the job: {error}");
+            let _ = cloud.post_validation(&job.id, Some(false), &message).await;
+            Err(error)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Describes the copy, judges, keeps the verdict and posts it.
+async fn judge_and_keep(cloud: &AwsCloud, args: &ValidateJobArgs, job: &validator::Job) -> Result<i32, String> {
     let copy = match (&job.created_resource_arn, job.status.as_str()) {
         (Some(arn), "COMPLETED") => cloud.copy_state(arn).await.map_err(|e| e.to_string())?,
         (None, "COMPLETED") => CopyState::Missing,
@@ -89,7 +103,7 @@ pub async fn validate_on(cloud: &AwsCloud, args: &ValidateJobArgs) -> Result<i32
     let now = Timestamp::now();
     let scenario = job.plan_arn.as_deref().map(validator::plan_name).unwrap_or_default();
     let run_id = crate::runner::new_run_id(&scenario, now);
-    let result = validator::judge(&job, &copy, targets, &run_id, now);
+    let result = validator::judge(job, &copy, targets, &run_id, now);
     let report = crate::report::render_run(&result).map_err(|e| format!("rendering the run page: {e:?}"))?;
     let store = Store::open(&args.history, args.profile.as_deref(), args.region.as_deref()).await;
     let files = RunFiles {

@@ -94,11 +94,11 @@ fn drillable(resource_type: &str) -> bool {
     matches!(resource_type, "RDS" | "Aurora" | "EBS" | "EC2")
 }
 
-/// What an ARN names: (service, region, kind, name), e.g. ("rds", "eu-west-1", "db",
-/// "orders-prod") or ("ec2", "eu-west-1", "volume", "vol-0abc").
-fn arn_parts(arn: &str) -> Option<(&str, &str, &str, &str)> {
+/// What an ARN names: (service, region, account, kind, name), e.g. ("rds", "eu-west-1",
+/// "123456789012", "db", "orders-prod") or ("ec2", "eu-west-1", "…", "volume", "vol-0abc").
+fn arn_parts(arn: &str) -> Option<(&str, &str, &str, &str, &str)> {
     let mut parts = arn.splitn(6, ':');
-    let (_arn, _partition, service, region, _account, rest) = (
+    let (_arn, _partition, service, region, account, rest) = (
         parts.next()?,
         parts.next()?,
         parts.next()?,
@@ -107,17 +107,28 @@ fn arn_parts(arn: &str) -> Option<(&str, &str, &str, &str)> {
         parts.next()?,
     );
     let (kind, name) = rest.split_once(':').or_else(|| rest.split_once('/'))?;
-    Some((service, region, kind, name))
+    Some((service, region, account, kind, name))
 }
 
-/// Whether `scenario` restores the resource `arn` names.
-pub fn drills(scenario: &Scenario, arn: &str) -> bool {
-    let Some((service, region, kind, name)) = arn_parts(arn) else {
+/// The account a scenario drills in: its `assume_role`'s, else the caller's.
+fn account_of<'a>(scenario: &'a Scenario, caller_account: Option<&'a str>) -> Option<&'a str> {
+    match &scenario.assume_role {
+        Some(role) => role.split(':').nth(4).filter(|a| !a.is_empty()),
+        None => caller_account,
+    }
+}
+
+/// Whether `scenario` restores the resource `arn` names. A name means the same resource
+/// only in the scenario's region and account (`caller_account`: whose credentials list
+/// the resources, for scenarios without `assume_role`; unknown, only the region counts).
+pub fn drills(scenario: &Scenario, arn: &str, caller_account: Option<&str>) -> bool {
+    let Some((service, region, account, kind, name)) = arn_parts(arn) else {
         return false;
     };
+    let other_account = account_of(scenario, caller_account).is_some_and(|a| !account.is_empty() && a != account);
     scenario.restores.iter().any(|restore| match &restore.source {
         RestoreSource::AwsBackup(source) => source.resource_arn.as_deref() == Some(arn),
-        _ if region != scenario.region => false,
+        _ if region != scenario.region || other_account => false,
         RestoreSource::RdsSnapshot(source) => {
             (service, kind) == ("rds", "db") && source.instance.as_deref() == Some(name)
         }
@@ -141,6 +152,7 @@ pub fn assess(
     scenarios: &[Scenario],
     results: &[DrillResult],
     as_of: Timestamp,
+    caller_account: Option<&str>,
 ) -> Coverage {
     let mut covered: Vec<Covered> = resources
         .into_iter()
@@ -148,7 +160,7 @@ pub fn assess(
             // A `cloud: sim` scenario restores nothing in AWS: it drills no backup.
             let by: Vec<&Scenario> = scenarios
                 .iter()
-                .filter(|s| s.cloud == CloudKind::Aws && drills(s, &resource.arn))
+                .filter(|s| s.cloud == CloudKind::Aws && drills(s, &resource.arn, caller_account))
                 .collect();
             let last_passed = results
                 .iter()
@@ -236,17 +248,34 @@ mod tests {
         ];
         for (source, arn) in cases {
             let s = scenario("s", "eu-west-1", &[source]);
-            assert!(drills(&s, arn), "{source} drills {arn}");
+            assert!(drills(&s, arn, None), "{source} drills {arn}");
             for other in [DB, CLUSTER, VOLUME, MACHINE].iter().filter(|o| **o != arn) {
-                assert!(!drills(&s, other), "{source} does not drill {other}");
+                assert!(!drills(&s, other, None), "{source} does not drill {other}");
             }
             let elsewhere = scenario("s", "us-east-1", &[source]);
             assert_eq!(
-                drills(&elsewhere, arn),
+                drills(&elsewhere, arn, None),
                 source.contains("aws_backup"),
                 "{source} in another region: only an ARN names a resource across regions"
             );
         }
+    }
+
+    #[test]
+    fn a_name_in_another_account_is_another_resource() {
+        let mut s = scenario("s", "eu-west-1", &["{ rds_snapshot: { instance: orders-prod } }"]);
+        assert!(drills(&s, DB, Some("123456789012")));
+        assert!(
+            !drills(&s, DB, Some("210987654321")),
+            "the caller's account is not the ARN's"
+        );
+        s.assume_role = Some("arn:aws:iam::210987654321:role/drills".into());
+        assert!(
+            !drills(&s, DB, Some("123456789012")),
+            "the scenario drills in its role's account"
+        );
+        s.assume_role = Some("arn:aws:iam::123456789012:role/drills".into());
+        assert!(drills(&s, DB, Some("210987654321")));
     }
 
     #[test]
@@ -259,8 +288,8 @@ mod tests {
                 "{ rds_snapshot: { snapshot: orders-1 } }",
             ],
         );
-        assert!([DB, CLUSTER, VOLUME, MACHINE].iter().all(|arn| !drills(&s, arn)));
-        assert!(!drills(&s, "not an arn"));
+        assert!([DB, CLUSTER, VOLUME, MACHINE].iter().all(|arn| !drills(&s, arn, None)));
+        assert!(!drills(&s, "not an arn", None));
     }
 
     #[test]
@@ -273,6 +302,7 @@ mod tests {
             &[sim],
             &[passed("demo", "2026-11-01T02:00:00Z", true)],
             "2026-12-01T00:00:00Z".parse().unwrap(),
+            None,
         );
         assert_eq!(coverage.resources[0].status, Status::NeverDrilled);
         assert!(coverage.resources[0].drilled_by.is_empty());
@@ -305,6 +335,7 @@ mod tests {
             &scenarios,
             &results,
             "2026-12-01T00:00:00Z".parse().unwrap(),
+            None,
         );
         let judged: Vec<(Status, &str, Vec<String>)> = coverage
             .resources

@@ -68,6 +68,8 @@ pub struct Console {
     rto_target: String,
     simulated: bool,
     spinner: Option<indicatif::ProgressBar>,
+    /// The live line is away while the operator answers a manual step.
+    spinner_hidden: bool,
 }
 
 impl Console {
@@ -77,6 +79,7 @@ impl Console {
             rto_target: String::new(),
             simulated: false,
             spinner: None,
+            spinner_hidden: false,
         }
     }
 
@@ -86,11 +89,12 @@ impl Console {
         let label = if self.simulated { " [SIMULATED]" } else { "" };
         let text = format!("{elapsed:>8.1}s / RTO {}{label}  {line}", self.rto_target);
         match &self.spinner {
-            Some(spinner) => {
+            // Hidden, the bar would drop what it prints: write it out directly.
+            Some(spinner) if !self.spinner_hidden => {
                 spinner.println(text);
                 spinner.set_message(line);
             }
-            None => {
+            _ => {
                 let _ = writeln!(std::io::stderr(), "{text}");
             }
         }
@@ -99,14 +103,22 @@ impl Console {
         {
             spinner.finish_and_clear();
         }
-        // The operator's prompt needs the terminal: the live line stays away meanwhile.
+        // The operator's prompt needs the terminal: the live line stays away meanwhile,
+        // and comes back when the step ends, answered or not (a timeout, an interrupt).
         if let Some(spinner) = &self.spinner {
-            match event.kind {
-                EventKind::ManualStepStarted { .. } => spinner.set_draw_target(indicatif::ProgressDrawTarget::hidden()),
-                EventKind::ManualStepAnswered { .. } => {
-                    spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr())
-                }
+            let hide = match &event.kind {
+                EventKind::ManualStepStarted { .. } => Some(true),
+                EventKind::ManualStepAnswered { .. } | EventKind::Interrupted => Some(false),
+                EventKind::StepFinished { step, .. } if step.starts_with("manual/") => Some(false),
+                _ => None,
+            };
+            match hide {
+                Some(true) if !self.spinner_hidden => spinner.set_draw_target(indicatif::ProgressDrawTarget::hidden()),
+                Some(false) if self.spinner_hidden => spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr()),
                 _ => {}
+            }
+            if let Some(hidden) = hide {
+                self.spinner_hidden = hidden;
             }
         }
     }

@@ -22,8 +22,20 @@ fn resolved(value: &serde_json::Value) -> String {
     if let Some(text) = value.as_str() {
         return text.to_owned();
     }
+    if let Some([_, created, _]) = value.get("Fn::If").and_then(|v| v.as_array()).map(Vec::as_slice) {
+        // The stack that creates the bucket and the topic (the first shard's).
+        return resolved(created);
+    }
+    if let Some([template, vars]) = value.get("Fn::Sub").and_then(|v| v.as_array()).map(Vec::as_slice) {
+        let mut text = template.as_str().unwrap().to_owned();
+        for (name, var) in vars.as_object().unwrap() {
+            text = text.replace(&format!("${{{name}}}"), &resolved(var));
+        }
+        return text.replace("${AWS::Region}", "eu-west-1");
+    }
     if let Some(name) = value.get("Ref").and_then(|r| r.as_str()) {
         return match name {
+            "HistoryBucket" => "evidence-bucket".to_owned(),
             "Shard" => "2/3".to_owned(),
             "NotifyTopic" => "arn:aws:sns:eu-west-1:123456789012:firedrill".to_owned(),
             "NotifyOn" => "failure".to_owned(),
@@ -125,7 +137,7 @@ fn systemd_cron_and_github_actions_run_commands_that_parse() {
         parses("GitHub Actions", &args);
         checked += 1;
     }
-    assert_eq!(checked, 4, "run (two ways), report and cleanup");
+    assert_eq!(checked, 4, "cleanup, run (two ways) and report");
 }
 
 #[test]

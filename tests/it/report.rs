@@ -492,7 +492,14 @@ fn the_fixture_coverage_is_current() {
     let regions = ["ap-northeast-1", "eu-west-1", "eu-west-2", "us-east-1"]
         .map(str::to_owned)
         .to_vec();
-    let coverage = firedrill::coverage::assess(protected(), regions, &scenarios, &results, AS_OF.parse().unwrap());
+    let coverage = firedrill::coverage::assess(
+        protected(),
+        regions,
+        &scenarios,
+        &results,
+        AS_OF.parse().unwrap(),
+        Some("123456789012"),
+    );
     let text = format!("{}\n", serde_json::to_string_pretty(&coverage).unwrap());
     if std::env::var_os("FIREDRILL_UPDATE_FIXTURES").is_some() {
         std::fs::write(coverage_file(), &text).unwrap();

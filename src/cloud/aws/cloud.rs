@@ -212,15 +212,27 @@ impl Cloud for AwsCloud {
                 .map(|h| h.tracked.id.clone())
                 .collect()
         };
-        let mut statuses = BTreeMap::new();
-        // Standalone instances and the clusters' instances in one DescribeDBInstances.
-        let (instances, clusters) = (ids(ResourceType::DbInstance), ids(ResourceType::DbCluster));
-        let members: Vec<String> = clusters
-            .iter()
-            .map(|c| super::rds::cluster_instance_identifier(c))
-            .collect();
-        let asked: Vec<String> = instances.iter().chain(&members).cloned().collect();
-        if !asked.is_empty() {
+        let since = |kinds: &[ResourceType]| {
+            handles
+                .iter()
+                .filter(|h| kinds.contains(&h.tracked.kind))
+                .map(|h| h.started_at)
+                .min()
+        };
+        // The services are asked at once: each keeps its own pace, so a slow round on one
+        // (RDS's events) does not delay the others.
+        let rds = async {
+            let mut statuses = BTreeMap::new();
+            // Standalone instances and the clusters' instances in one DescribeDBInstances.
+            let (instances, clusters) = (ids(ResourceType::DbInstance), ids(ResourceType::DbCluster));
+            let members: Vec<String> = clusters
+                .iter()
+                .map(|c| super::rds::cluster_instance_identifier(c))
+                .collect();
+            let asked: Vec<String> = instances.iter().chain(&members).cloned().collect();
+            if asked.is_empty() {
+                return Ok(statuses);
+            }
             let mut observed = self.observe_db_instances(&asked, now).await?;
             let members: BTreeMap<String, RestoreStatus> =
                 members.iter().filter_map(|m| observed.remove_entry(m)).collect();
@@ -228,22 +240,33 @@ impl Cloud for AwsCloud {
             if !clusters.is_empty() {
                 statuses.extend(self.observe_db_clusters_with(&clusters, &members, now).await?);
             }
-        }
-        let (volumes, machines) = (ids(ResourceType::Volume), ids(ResourceType::Instance));
-        if !volumes.is_empty() || !machines.is_empty() {
-            statuses.extend(self.observe_ec2(&volumes, &machines, now).await?);
-        }
-        if let Some(since) = handles.iter().map(|h| h.started_at).min() {
-            self.with_rds_completion(&mut statuses, since).await?;
-        }
-        let jobs: Vec<(String, Timestamp)> = handles
-            .iter()
-            .filter(|h| h.tracked.kind == ResourceType::RestoreJob)
-            .map(|h| (h.tracked.id.clone(), h.started_at))
-            .collect();
-        if !jobs.is_empty() {
-            statuses.extend(self.observe_backup_jobs(&jobs).await?);
-        }
+            if let Some(since) = since(&[ResourceType::DbInstance, ResourceType::DbCluster]) {
+                self.with_rds_completion(&mut statuses, since).await?;
+            }
+            Ok::<_, CloudError>(statuses)
+        };
+        let ec2 = async {
+            let (volumes, machines) = (ids(ResourceType::Volume), ids(ResourceType::Instance));
+            if volumes.is_empty() && machines.is_empty() {
+                return Ok(BTreeMap::new());
+            }
+            self.observe_ec2(&volumes, &machines, now).await
+        };
+        let backup = async {
+            let jobs: Vec<(String, Timestamp)> = handles
+                .iter()
+                .filter(|h| h.tracked.kind == ResourceType::RestoreJob)
+                .map(|h| (h.tracked.id.clone(), h.started_at))
+                .collect();
+            if jobs.is_empty() {
+                return Ok(BTreeMap::new());
+            }
+            self.observe_backup_jobs(&jobs).await
+        };
+        let (rds, ec2, backup) = futures::join!(rds, ec2, backup);
+        let mut statuses = rds?;
+        statuses.extend(ec2?);
+        statuses.extend(backup?);
         Ok(handles
             .iter()
             .map(|h| {

@@ -568,6 +568,8 @@ impl AwsCloud {
                     .rds
                     .describe_events()
                     .source_type(source_type.clone())
+                    // One resource: only its events, not every instance's in the account.
+                    .set_source_identifier((ids.len() == 1).then(|| ids[0].to_owned()))
                     .start_time(sdk_time(since))
                     .set_marker(marker)
                     .send()
