@@ -166,7 +166,16 @@ async fn a_40_minute_restore_measures_40_minutes_within_a_second_of_lag() {
     let lag = db.detection_lag_seconds.unwrap();
     assert!((0.0..=1.0).contains(&lag), "detection lag {lag}s");
     let rto = r.rto.as_ref().unwrap();
-    assert!(rto.detection_lag_seconds <= 1.0, "lag reported beside RTO");
+    // Beside the RTO: the largest lag of any restore. The jitter of the polling is not
+    // seeded, and a completion outside the estimate's central band is seen within 3 to
+    // 5 floors (the p99 target), so only that bound holds for every restore.
+    let largest = r
+        .restores
+        .iter()
+        .filter_map(|x| x.detection_lag_seconds)
+        .fold(0.0, f64::max);
+    assert_eq!(rto.detection_lag_seconds, largest, "lag reported beside RTO");
+    assert!(largest <= 5.0, "largest detection lag {largest}s");
     // RTO: isolation (under a minute) + the 40-minute restore + lag + the check, from t0.
     assert!(
         rto.seconds > 2400.0 && rto.seconds < 2400.0 + 60.0 + 10.0,
