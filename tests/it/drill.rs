@@ -156,7 +156,7 @@ fn tagged_with_run(cloud: &SimCloud, run_id: &str) -> Vec<ResourceRef> {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_40_minute_restore_measures_40_minutes_within_a_second_of_lag() {
+async fn a_40_minute_restore_measures_40_minutes_within_one_round_of_lag() {
     let ran = drill(SCENARIO, vec![], checks(&[])).await;
     let r = &ran.result;
     assert_eq!(r.outcome, Outcome::Passed, "{:?}", r.reasons);
@@ -164,7 +164,9 @@ async fn a_40_minute_restore_measures_40_minutes_within_a_second_of_lag() {
     let duration = db.duration_seconds.unwrap();
     assert!((duration - 2400.0).abs() < 1.0, "restore measured {duration}s");
     let lag = db.detection_lag_seconds.unwrap();
-    assert!((0.0..=1.0).contains(&lag), "detection lag {lag}s");
+    // At most one polling floor (1 s) after completion a round starts, and its answer
+    // comes one simulated call (100 ms) later.
+    assert!((0.0..=1.1 + 1e-9).contains(&lag), "detection lag {lag}s");
     let rto = r.rto.as_ref().unwrap();
     // Beside the RTO: the largest lag of any restore. The jitter of the polling is not
     // seeded, and a completion outside the estimate's central band is seen within 3 to
