@@ -118,6 +118,10 @@ fn parse_keep(text: &str) -> Result<Option<HumanDuration>, String> {
 pub fn run(args: &RunArgs) -> i32 {
     let Some(loaded) = super::due::load_all(&args.files, args.checks_dir.as_deref()) else {
         say_err!("nothing was run: fix the scenarios above first");
+        notify_not_run(
+            args,
+            "nothing was run: scenario files are invalid (the run's log names each problem)",
+        );
         return exit_code::INVALID_INPUT;
     };
     let loaded = super::due::in_shard(loaded, args.shard);
@@ -144,6 +148,13 @@ pub fn run(args: &RunArgs) -> i32 {
             Ok(loaded) => loaded,
             Err((code, error)) => {
                 say_err!("error: {error}; nothing was run");
+                runtime.block_on(deliver(
+                    &[crate::notify::Ended::NotRun {
+                        file: "firedrill run --due".to_owned(),
+                        error: &format!("nothing was run: {error}"),
+                    }],
+                    args,
+                ));
                 return code;
             }
         }
@@ -181,7 +192,7 @@ pub fn run(args: &RunArgs) -> i32 {
 
 /// Sends the run's summary where `--notify` says; a failure is said, not fatal.
 async fn notify(results: &[(PathBuf, Result<DrillResult, String>)], args: &RunArgs) {
-    use crate::notify::{self, Ended};
+    use crate::notify::Ended;
     if args.notify.is_empty() {
         return;
     }
@@ -195,10 +206,30 @@ async fn notify(results: &[(PathBuf, Result<DrillResult, String>)], args: &RunAr
             },
         })
         .collect();
-    if !notify::wanted(args.notify_on, &drills) {
+    deliver(&drills, args).await;
+}
+
+/// Tells `--notify` that nothing ran, and why: a scheduled run that cannot start must
+/// not go unheard.
+fn notify_not_run(args: &RunArgs, why: &str) {
+    use crate::notify::Ended;
+    if args.notify.is_empty() {
         return;
     }
-    let message = notify::message(&drills);
+    let Some(runtime) = super::runtime() else { return };
+    let drills = [Ended::NotRun {
+        file: "firedrill run".to_owned(),
+        error: why,
+    }];
+    runtime.block_on(deliver(&drills, args));
+}
+
+async fn deliver(drills: &[crate::notify::Ended<'_>], args: &RunArgs) {
+    use crate::notify;
+    if !notify::wanted(args.notify_on, drills) {
+        return;
+    }
+    let message = notify::message(drills);
     let sent = notify::send(&args.notify, &message, args.profile.as_deref()).await;
     for (target, outcome) in args.notify.iter().zip(sent) {
         match outcome {
@@ -456,18 +487,23 @@ async fn run_on_aws(
         .await
 }
 
-/// Who is asked at manual steps: nobody unless it is a game day.
+/// Who is asked at manual steps: nobody unless it is a game day. One operator for the
+/// whole run (the terminal's one stdin reader serves every drill's questions).
 fn operator(args: &RunArgs) -> Option<std::sync::Arc<dyn runner::game_day::Operator>> {
-    use runner::game_day::{Terminal, Unattended, default_operator};
+    use runner::game_day::{Operator, Terminal, Unattended, default_operator};
+    static OPERATOR: std::sync::OnceLock<std::sync::Arc<dyn Operator>> = std::sync::OnceLock::new();
     if !args.game_day {
         return None;
     }
-    let operator = args.operator.clone().unwrap_or_else(default_operator);
-    Some(if args.yes {
-        std::sync::Arc::new(Unattended { operator })
-    } else {
-        std::sync::Arc::new(Terminal { operator })
-    })
+    let made = OPERATOR.get_or_init(|| {
+        let operator = args.operator.clone().unwrap_or_else(default_operator);
+        if args.yes {
+            std::sync::Arc::new(Unattended { operator })
+        } else {
+            std::sync::Arc::new(Terminal::new(operator))
+        }
+    });
+    Some(std::sync::Arc::clone(made))
 }
 
 /// Why the flags of a game day cannot work, if they cannot.

@@ -72,10 +72,32 @@ impl Operator for Unattended {
     }
 }
 
-/// A person at the terminal: the instructions on stderr, the answer from stdin.
+/// A person at the terminal: the instructions on stderr, the answer from stdin. One
+/// thread reads stdin for the whole run and hands the lines over, so that a question cut
+/// off by an interrupt does not leave a second reader to steal the next answer.
 #[derive(Debug)]
 pub struct Terminal {
-    pub operator: String,
+    operator: String,
+    lines: std::sync::Mutex<std::sync::mpsc::Receiver<String>>,
+}
+
+impl Terminal {
+    pub fn new(operator: String) -> Self {
+        let (sender, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let stdin = std::io::stdin();
+            let mut input = stdin.lock();
+            while let Some(line) = read_line(&mut input) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            operator,
+            lines: std::sync::Mutex::new(lines),
+        }
+    }
 }
 
 impl Operator for Terminal {
@@ -84,18 +106,19 @@ impl Operator for Terminal {
     }
 
     fn ask(&self, prompt: &Prompt) -> Reply {
-        ask_on(prompt, &mut std::io::stdin().lock(), &mut std::io::stderr())
+        let lines = self.lines.lock().unwrap_or_else(|p| p.into_inner());
+        ask_on(prompt, &mut || lines.recv().ok(), &mut std::io::stderr())
     }
 }
 
-/// Shows `prompt` on `err` and reads the answer, then an optional note, from `input`;
-/// asks again until the answer is one.
-pub fn ask_on(prompt: &Prompt, input: &mut impl BufRead, err: &mut impl Write) -> Reply {
+/// Shows `prompt` on `err` and reads the answer, then an optional note, line by line
+/// from `next_line` (`None`: no more input); asks again until the answer is one.
+pub fn ask_on(prompt: &Prompt, next_line: &mut dyn FnMut() -> Option<String>, err: &mut impl Write) -> Reply {
     let _ = write!(err, "{}", banner(prompt));
     let answer = loop {
         let _ = write!(err, "Done, skipped or failed? [d/s/f]: ");
         let _ = err.flush();
-        let Some(line) = read_line(input) else {
+        let Some(line) = next_line() else {
             return closed();
         };
         match parse_answer(&line) {
@@ -107,7 +130,7 @@ pub fn ask_on(prompt: &Prompt, input: &mut impl BufRead, err: &mut impl Write) -
     };
     let _ = write!(err, "Note (optional, Enter to leave it out): ");
     let _ = err.flush();
-    let note = read_line(input).map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+    let note = next_line().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
     Reply { answer, note }
 }
 
@@ -187,6 +210,12 @@ mod tests {
         assert!(text.contains("  Edit config.yaml\n  Restart the app\n"));
     }
 
+    /// Lines as stdin's reader thread hands them over.
+    fn lines(text: &str) -> impl FnMut() -> Option<String> {
+        let mut input = std::io::Cursor::new(text.to_owned());
+        move || read_line(&mut input)
+    }
+
     fn prompt() -> Prompt {
         Prompt {
             scenario: "s".into(),
@@ -197,9 +226,12 @@ mod tests {
 
     #[test]
     fn the_terminal_asks_again_until_it_gets_an_answer_then_takes_a_note() {
-        let mut input = std::io::Cursor::new("maybe\nf\n  DNS change rejected by the registrar \n");
         let mut shown = Vec::new();
-        let reply = ask_on(&prompt(), &mut input, &mut shown);
+        let reply = ask_on(
+            &prompt(),
+            &mut lines("maybe\nf\n  DNS change rejected by the registrar \n"),
+            &mut shown,
+        );
         assert_eq!(reply.answer, Answer::Failed);
         assert_eq!(reply.note.as_deref(), Some("DNS change rejected by the registrar"));
         let shown = String::from_utf8(shown).unwrap();
@@ -209,9 +241,9 @@ mod tests {
 
     #[test]
     fn an_empty_note_is_none_and_closed_input_is_a_failure() {
-        let reply = ask_on(&prompt(), &mut std::io::Cursor::new("d\n\n"), &mut Vec::new());
+        let reply = ask_on(&prompt(), &mut lines("d\n\n"), &mut Vec::new());
         assert_eq!((reply.answer, reply.note), (Answer::Done, None));
-        let reply = ask_on(&prompt(), &mut std::io::Cursor::new(""), &mut Vec::new());
+        let reply = ask_on(&prompt(), &mut lines(""), &mut Vec::new());
         assert_eq!(reply.answer, Answer::Failed);
         assert!(reply.note.unwrap().contains("standard input was closed"));
     }

@@ -192,3 +192,25 @@ async fn the_summary_is_published_to_the_sns_topic() {
     let text = envelope["Message"].as_str().unwrap();
     assert!(text.contains("| quick (simulated) | ✅ passed |"), "{text}");
 }
+
+#[test]
+fn a_run_that_cannot_start_is_notified_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.yaml");
+    std::fs::write(&file, "name: broken\nowner: [not, an, email]\n").unwrap();
+    let (url, server) = webhook(vec![204]);
+    let output = run_notifying(
+        &file,
+        &dir.path().join("h"),
+        &["--notify", &url, "--notify-on", "failure"],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let bodies = server.join().unwrap();
+    let body: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(body["drills"][0]["outcome"], "not run");
+    assert!(
+        body["text"].as_str().unwrap().contains("scenario files are invalid"),
+        "{body:#}"
+    );
+}
