@@ -116,11 +116,7 @@ pub fn assess(scenario: &Scenario, results: &[DrillResult], now: Timestamp) -> R
 /// soon as one worker's drill lands in the shared history, and run a scenario twice or
 /// never).
 pub fn in_shard(scenario: &str, shard: Shard) -> bool {
-    // FNV-1a: stable across builds and platforms, which the split must be.
-    let hash = scenario.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    hash % u64::from(shard.of) == u64::from(shard.index - 1)
+    crate::stable_hash::fnv1a(scenario) % u64::from(shard.of) == u64::from(shard.index - 1)
 }
 
 /// One of `of` workers, counted from 1 (`--shard 2/3`).

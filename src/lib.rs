@@ -25,5 +25,6 @@ pub mod result;
 pub mod runner;
 pub mod scenario;
 pub mod schedule;
+pub mod stable_hash;
 pub mod teardown;
 pub mod validator;

@@ -72,10 +72,7 @@ pub fn slug(name: &str) -> String {
         .take(64)
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
-    // FNV-1a: stable across versions and machines, unlike the standard hasher.
-    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
+    let hash = crate::stable_hash::fnv1a(name);
     format!("{safe}-{:08x}", hash as u32)
 }
 

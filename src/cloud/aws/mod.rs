@@ -190,10 +190,7 @@ pub fn fit(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_owned();
     }
-    // FNV-1a: stable across builds and platforms, which the names must be.
-    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = crate::stable_hash::fnv1a(name);
     let suffix = format!("-{:012x}", hash & 0xffff_ffff_ffff);
     let mut start: String = name.chars().take(max - suffix.len()).collect();
     while start.ends_with('-') {
