@@ -114,7 +114,10 @@ pub fn judge(job: &Job, copy: &CopyState, targets: Targets, run_id: &str, checke
         t0,
         finished,
     )];
-    let resource = job.created_resource_arn.as_deref().and_then(resource_of);
+    let resource = job
+        .created_resource_arn
+        .as_deref()
+        .and_then(crate::cloud::aws::created_resource);
     let copy_check = match copy {
         CopyState::Ready { status } => Some((true, format!("the copy is {status}"))),
         CopyState::NotReady { status } => Some((false, format!("the copy is {status}, not usable"))),
@@ -257,22 +260,6 @@ fn check(id: &str, passed: bool, detail: String, start: Timestamp, end: Timestam
         ended_at: end.max(start),
         reasons: if passed { Vec::new() } else { vec![detail] },
     }
-}
-
-/// The copy's resource, from its ARN.
-pub fn resource_of(arn: &str) -> Option<ResourceRef> {
-    let (_, rest) = arn.split_once(':')?.1.split_once(':')?;
-    let (service, rest) = rest.split_once(':')?;
-    let rest = rest.split_once(':')?.1.split_once(':')?.1;
-    let (kind, id) = rest.split_once(':').or_else(|| rest.split_once('/'))?;
-    let kind = match (service, kind) {
-        ("rds", "db") => ResourceType::DbInstance,
-        ("rds", "cluster") => ResourceType::DbCluster,
-        ("ec2", "volume") => ResourceType::Volume,
-        ("ec2", "instance") => ResourceType::Instance,
-        _ => return None,
-    };
-    Some(ResourceRef::new(kind, id))
 }
 
 fn kind_of(resource: Option<&ResourceRef>) -> ResourceKind {

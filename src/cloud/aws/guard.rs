@@ -16,7 +16,7 @@ fn from_ec2(tags: &[Tag]) -> Tags {
 }
 
 /// A describe that failed with "not found" means the resource is gone.
-fn gone_or<T>(result: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
+pub(super) fn gone_or<T>(result: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(CloudError::NotFound(_)) => Ok(None),

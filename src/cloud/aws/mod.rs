@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 
-pub use backup::{restore_metadata, restore_role_arn};
+pub use backup::{created_resource, restore_metadata, restore_role_arn};
 pub use errors::classify;
 pub use network::subnet_cidrs;
 pub use preflight::PreflightReport;

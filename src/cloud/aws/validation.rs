@@ -4,10 +4,12 @@
 
 use aws_sdk_backup::types::RestoreValidationStatus;
 
+use super::backup::created_resource;
 use super::errors::classify;
+use super::guard::gone_or;
 use super::{AwsCloud, timestamp};
 use crate::cloud::{CloudError, ResourceType};
-use crate::validator::{CopyState, Job, resource_of};
+use crate::validator::{CopyState, Job};
 
 impl AwsCloud {
     /// The restore job, as AWS Backup describes it.
@@ -40,65 +42,34 @@ impl AwsCloud {
 
     /// The state of the copy a job created, by one describe of its service.
     pub async fn copy_state(&self, arn: &str) -> Result<CopyState, CloudError> {
-        let Some(resource) = resource_of(arn) else {
+        let Some(resource) = created_resource(arn) else {
             return Ok(CopyState::Unsupported);
         };
-        let id = resource.id.as_str();
+        let (rds, ec2, id) = (&self.clients.rds, &self.clients.ec2, resource.id.as_str());
         let status = match resource.kind {
             ResourceType::DbInstance => {
-                let found = self
-                    .clients
-                    .rds
-                    .describe_db_instances()
-                    .db_instance_identifier(id)
-                    .send()
-                    .await;
-                match found.map_err(|e| classify("rds:DescribeDBInstances", &e)) {
-                    Ok(found) => found
-                        .db_instances()
-                        .first()
-                        .and_then(|i| i.db_instance_status().map(str::to_owned)),
-                    Err(CloudError::NotFound(_)) => None,
-                    Err(error) => return Err(error),
-                }
+                let found = rds.describe_db_instances().db_instance_identifier(id).send().await;
+                gone_or(found.map_err(|e| classify("rds:DescribeDBInstances", &e)))?.and_then(|found| {
+                    let instance = found.db_instances().first()?;
+                    instance.db_instance_status().map(str::to_owned)
+                })
             }
             ResourceType::DbCluster => {
-                let found = self
-                    .clients
-                    .rds
-                    .describe_db_clusters()
-                    .db_cluster_identifier(id)
-                    .send()
-                    .await;
-                match found.map_err(|e| classify("rds:DescribeDBClusters", &e)) {
-                    Ok(found) => found.db_clusters().first().and_then(|c| c.status().map(str::to_owned)),
-                    Err(CloudError::NotFound(_)) => None,
-                    Err(error) => return Err(error),
-                }
+                let found = rds.describe_db_clusters().db_cluster_identifier(id).send().await;
+                gone_or(found.map_err(|e| classify("rds:DescribeDBClusters", &e)))?
+                    .and_then(|found| found.db_clusters().first()?.status().map(str::to_owned))
             }
             ResourceType::Volume => {
-                let found = self.clients.ec2.describe_volumes().volume_ids(id).send().await;
-                match found.map_err(|e| classify("ec2:DescribeVolumes", &e)) {
-                    Ok(found) => found
-                        .volumes()
-                        .first()
-                        .and_then(|v| v.state().map(|s| s.as_str().to_owned())),
-                    Err(CloudError::NotFound(_)) => None,
-                    Err(error) => return Err(error),
-                }
+                let found = ec2.describe_volumes().volume_ids(id).send().await;
+                gone_or(found.map_err(|e| classify("ec2:DescribeVolumes", &e)))?
+                    .and_then(|found| found.volumes().first()?.state().map(|s| s.as_str().to_owned()))
             }
             ResourceType::Instance => {
-                let found = self.clients.ec2.describe_instances().instance_ids(id).send().await;
-                match found.map_err(|e| classify("ec2:DescribeInstances", &e)) {
-                    Ok(found) => found
-                        .reservations()
-                        .iter()
-                        .flat_map(|r| r.instances())
-                        .next()
-                        .and_then(|i| i.state().and_then(|s| s.name()).map(|n| n.as_str().to_owned())),
-                    Err(CloudError::NotFound(_)) => None,
-                    Err(error) => return Err(error),
-                }
+                let found = ec2.describe_instances().instance_ids(id).send().await;
+                gone_or(found.map_err(|e| classify("ec2:DescribeInstances", &e)))?.and_then(|found| {
+                    let instance = found.reservations().iter().flat_map(|r| r.instances()).next()?;
+                    instance.state()?.name().map(|n| n.as_str().to_owned())
+                })
             }
             _ => return Ok(CopyState::Unsupported),
         };
