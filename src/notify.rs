@@ -267,12 +267,8 @@ pub async fn send(targets: &[Target], message: &Message, profile: Option<&str>) 
 }
 
 async fn publish(topic_arn: &str, region: &str, profile: Option<&str>, message: &Message) -> Result<(), String> {
-    let mut loader =
-        aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(region.to_owned()));
-    if let Some(profile) = profile {
-        loader = loader.profile_name(profile);
-    }
-    let client = aws_sdk_sns::Client::new(&loader.load().await);
+    let config = crate::cloud::aws::config_loader(Some(region), profile).load().await;
+    let client = aws_sdk_sns::Client::new(&config);
     client
         .publish()
         .topic_arn(topic_arn)

@@ -98,14 +98,8 @@ pub fn run(args: &CoverageArgs) -> i32 {
 
 /// The account the credentials act in: a scenario without `assume_role` drills there.
 async fn caller_account(region: Option<&str>, profile: Option<&str>) -> Result<String, String> {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(region) = region {
-        loader = loader.region(aws_config::Region::new(region.to_owned()));
-    }
-    if let Some(profile) = profile {
-        loader = loader.profile_name(profile);
-    }
-    let sts = aws_sdk_sts::Client::new(&loader.load().await);
+    let config = crate::cloud::aws::config_loader(region, profile).load().await;
+    let sts = aws_sdk_sts::Client::new(&config);
     let identity = sts.get_caller_identity().send().await.map_err(|e| {
         format!(
             "who the credentials are: {}",
@@ -119,13 +113,11 @@ async fn caller_account(region: Option<&str>, profile: Option<&str>) -> Result<S
 }
 
 async fn backup_client(region: &str, profile: Option<&str>) -> aws_sdk_backup::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let config = crate::cloud::aws::config_loader(Some(region), profile)
         .retry_config(aws_config::retry::RetryConfig::adaptive())
-        .region(aws_config::Region::new(region.to_owned()));
-    if let Some(profile) = profile {
-        loader = loader.profile_name(profile);
-    }
-    aws_sdk_backup::Client::new(&loader.load().await)
+        .load()
+        .await;
+    aws_sdk_backup::Client::new(&config)
 }
 
 fn print_text(coverage: &Coverage) {

@@ -13,15 +13,10 @@ const CONCURRENT_GETS: usize = 16;
 /// An S3 client from the standard configuration chain (AWS_PROFILE, AWS_REGION,
 /// AWS_ENDPOINT_URL, …), with adaptive retries.
 pub async fn client(profile: Option<&str>, region: Option<&str>) -> aws_sdk_s3::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::adaptive());
-    if let Some(profile) = profile {
-        loader = loader.profile_name(profile);
-    }
-    if let Some(region) = region {
-        loader = loader.region(aws_config::Region::new(region.to_owned()));
-    }
-    let config = loader.load().await;
+    let config = crate::cloud::aws::config_loader(region, profile)
+        .retry_config(aws_config::retry::RetryConfig::adaptive())
+        .load()
+        .await;
     // A custom endpoint (an S3-compatible store, an emulator) is usually addressed by path.
     let path_style = config.endpoint_url().is_some();
     let s3 = aws_sdk_s3::config::Builder::from(&config).force_path_style(path_style);

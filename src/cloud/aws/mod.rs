@@ -108,6 +108,20 @@ pub struct AwsCloud {
     check_output: Option<crate::scenario::CheckOutput>,
 }
 
+/// The standard configuration chain (environment, profiles, SSO, instance roles,
+/// `AWS_ENDPOINT_URL`), with the region and profile the flags give, else the chain's.
+/// Every client firedrill makes starts here; callers add their retry policy.
+pub fn config_loader(region: Option<&str>, profile: Option<&str>) -> aws_config::ConfigLoader {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    }
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    loader
+}
+
 impl AwsCloud {
     /// Clients from the standard configuration chain, for `region` (else the chain's),
     /// with adaptive retries for throttling (never the SDK waiters), optionally through
@@ -117,17 +131,7 @@ impl AwsCloud {
         profile: Option<&str>,
         assume_role: Option<&str>,
     ) -> Result<Self, String> {
-        let loader = || {
-            let mut loader = aws_config::defaults(BehaviorVersion::latest())
-                .retry_config(aws_config::retry::RetryConfig::adaptive());
-            if let Some(region) = region {
-                loader = loader.region(aws_config::Region::new(region.to_owned()));
-            }
-            if let Some(profile) = profile {
-                loader = loader.profile_name(profile);
-            }
-            loader
-        };
+        let loader = || config_loader(region, profile).retry_config(aws_config::retry::RetryConfig::adaptive());
         let mut config = loader().load().await;
         let region = config
             .region()
