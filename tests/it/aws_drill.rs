@@ -210,15 +210,7 @@ pub fn ssm_rules_failing(canned: BTreeMap<String, Canned>, fail: Option<&str>) -
 /// "Production": an RDS instance with two snapshots, a volume with a snapshot, and an
 /// image; returns the volume and image ids.
 pub async fn seed_production(setup: &Clients) -> (String, String) {
-    setup
-        .rds
-        .create_db_instance()
-        .db_instance_identifier("orders-prod")
-        .db_instance_class("db.t3.micro")
-        .engine("postgres")
-        .master_username("admin")
-        .master_user_password("not-a-real-password")
-        .allocated_storage(20)
+    moto::postgres(&setup.rds, "orders-prod")
         .backup_retention_period(7)
         .send()
         .await

@@ -29,18 +29,7 @@ async fn seed(setup: &firedrill::cloud::aws::Clients) -> Vec<RestoreHandle> {
     };
     for i in 0..3 {
         let id = format!("copy-{i}");
-        setup
-            .rds
-            .create_db_instance()
-            .db_instance_identifier(&id)
-            .db_instance_class("db.t3.micro")
-            .engine("postgres")
-            .master_username("admin")
-            .master_user_password("not-a-real-password")
-            .allocated_storage(20)
-            .send()
-            .await
-            .unwrap();
+        moto::postgres(&setup.rds, &id).send().await.unwrap();
         handles.push(handle(&format!("db-{i}"), ResourceType::DbInstance, &id));
     }
     for i in 0..2 {

@@ -9,16 +9,7 @@ use firedrill::scenario::{Isolation, Overrides, RdsSnapshotSource};
 use crate::moto;
 
 async fn seed_production(rds: &aws_sdk_rds::Client) {
-    rds.create_db_instance()
-        .db_instance_identifier("orders-prod")
-        .db_instance_class("db.t3.micro")
-        .engine("postgres")
-        .master_username("admin")
-        .master_user_password("not-a-real-password")
-        .allocated_storage(20)
-        .send()
-        .await
-        .unwrap();
+    moto::postgres(rds, "orders-prod").send().await.unwrap();
     for name in ["orders-prod-older", "orders-prod-newer"] {
         rds.create_db_snapshot()
             .db_instance_identifier("orders-prod")

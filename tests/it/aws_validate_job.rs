@@ -53,18 +53,8 @@ fn backup_rules(plan: Option<&'static str>, minutes: i64) -> (Vec<Rule>, Posted)
 }
 
 async fn seed_copy(url: &str) {
-    moto::setup_clients(url)
-        .rds
-        .create_db_instance()
-        .db_instance_identifier(COPY)
-        .db_instance_class("db.t3.micro")
-        .engine("postgres")
-        .master_username("admin")
-        .master_user_password("not-a-real-password")
-        .allocated_storage(20)
-        .send()
-        .await
-        .unwrap();
+    let rds = moto::setup_clients(url).rds;
+    moto::postgres(&rds, COPY).send().await.unwrap();
 }
 
 fn args(history: &std::path::Path, rto: &str) -> ValidateJobArgs {

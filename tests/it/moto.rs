@@ -342,6 +342,20 @@ pub fn backup_with_mocks(rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_backup::C
     aws_sdk_backup::Client::from_conf(config.build())
 }
 
+/// A small PostgreSQL instance to create on moto; callers add what else they need.
+pub fn postgres(
+    rds: &aws_sdk_rds::Client,
+    id: &str,
+) -> aws_sdk_rds::operation::create_db_instance::builders::CreateDBInstanceFluentBuilder {
+    rds.create_db_instance()
+        .db_instance_identifier(id)
+        .db_instance_class("db.t3.micro")
+        .engine("postgres")
+        .master_username("admin")
+        .master_user_password("not-a-real-password")
+        .allocated_storage(20)
+}
+
 pub fn cloud(url: &str) -> AwsCloud {
     AwsCloud::from_clients(clients(url), REGION)
 }
