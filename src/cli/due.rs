@@ -182,18 +182,23 @@ pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             files.push(path.clone());
             continue;
         }
-        let entries = std::fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-            .collect();
+        let found = yaml_files(path).map_err(|e| format!("{}: {e}", path.display()))?;
         if found.is_empty() {
             return Err(format!("{}: no scenario files (*.yaml) in this folder", path.display()));
         }
-        found.sort();
         files.extend(found);
     }
     Ok(files)
+}
+
+/// The `*.yaml` and `*.yml` files of a folder, in name order.
+pub fn yaml_files(folder: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(folder)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    found.sort();
+    Ok(found)
 }
 
 /// The scenarios of one worker, or all.

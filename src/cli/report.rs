@@ -117,18 +117,13 @@ fn load_scenarios(args: &ReportArgs) -> (Vec<Scenario>, bool) {
     let Some(folder) = &args.scenarios else {
         return (Vec::new(), true);
     };
-    let entries = match std::fs::read_dir(folder) {
-        Ok(entries) => entries,
+    let files = match super::due::yaml_files(folder) {
+        Ok(files) => files,
         Err(error) => {
             say_err!("error: --scenarios {}: {error}", folder.display());
             return (Vec::new(), false);
         }
     };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .collect();
-    files.sort();
     let mut ok = true;
     let mut scenarios = Vec::new();
     for file in files {
