@@ -436,8 +436,9 @@ pub struct AwsBackupSource {
     /// Which recovery point: `latest` (default), the newest inside a window, or an ARN.
     #[serde(default)]
     pub recovery_point: RecoveryPointSelector,
-    /// The IAM role AWS Backup restores with; default: the account's
-    /// `service-role/AWSBackupDefaultServiceRole`. Preflight checks it exists.
+    /// The IAM role AWS Backup restores with; default: the drill restore role the
+    /// deployment recipes install, `role/firedrill-restore/firedrill-restore` (its policy,
+    /// docs/iam-restore-role.json, confines where copies go). Preflight checks it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("format" = "iam-role-arn"))]
     pub restore_role: Option<String>,

@@ -307,7 +307,7 @@ async fn an_aws_backup_restore_lands_in_the_isolated_zone_is_tagged_on_completio
         job.token
     );
     assert!(
-        job.role.ends_with(":role/service-role/AWSBackupDefaultServiceRole"),
+        job.role.ends_with(":role/firedrill-restore/firedrill-restore"),
         "{}",
         job.role
     );

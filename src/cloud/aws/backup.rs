@@ -20,7 +20,7 @@ pub fn restore_role_arn(source: &AwsBackupSource, partition: &str, account: &str
     source
         .restore_role
         .clone()
-        .unwrap_or_else(|| format!("arn:{partition}:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"))
+        .unwrap_or_else(|| format!("arn:{partition}:iam::{account}:role/firedrill-restore/firedrill-restore"))
 }
 
 /// AWS Backup's resource type names, as ListRestoreJobs and StartRestoreJob use them.

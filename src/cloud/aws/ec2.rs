@@ -212,6 +212,9 @@ impl AwsCloud {
                 )
                 .tag_specifications(spec(Ec2Type::Instance, tags))
                 .tag_specifications(spec(Ec2Type::Volume, tags))
+                // Tagged at launch like the rest: the drill policy allows creating a
+                // network interface only with the run's tags (docs/iam.md).
+                .tag_specifications(spec(Ec2Type::NetworkInterface, tags))
                 .send()
                 .await
                 .map_err(|e| classify("ec2:RunInstances", &e));

@@ -13,6 +13,13 @@ use crate::cloud::{CloudError, Tags, may_delete};
 /// profiles and roles (the tagging API does not list IAM).
 pub const PATH: &str = "/firedrill/";
 
+/// The permissions boundary every runner role is created with (docs/iam-runner-boundary.json,
+/// installed by the deployment recipes): the drill identity may create roles only with it,
+/// so no role it makes can do more than a runner needs (docs/iam.md).
+pub fn runner_boundary_arn(partition: &str, account: &str) -> String {
+    format!("arn:{partition}:iam::{account}:policy/firedrill/firedrill-runner-boundary")
+}
+
 const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 /// The runner role's one inline policy, when checks write their output to S3.
@@ -78,9 +85,11 @@ impl AwsCloud {
             .await
             .map_err(|e| classify("iam:CreateInstanceProfile", &e))?;
         on_profile(&name);
+        let account = self.account().await?;
         iam.create_role()
             .role_name(&name)
             .path(PATH)
+            .permissions_boundary(runner_boundary_arn(partition(&self.region), &account))
             .assume_role_policy_document(TRUST_POLICY)
             .description("firedrill drill runner: SSM only")
             .set_tags(Some(iam_tags(tags)))

@@ -4,6 +4,7 @@
 //! work as users expect; tests inject clients per service (moto's server, or
 //! aws-smithy-mocks where moto lacks an API).
 
+pub mod authorization;
 mod backup;
 mod calls;
 mod cloud;

@@ -82,8 +82,9 @@ impl AwsCloud {
             Ok(_) => Ok(()),
             Err(error) => match classify("iam:GetRole", &error) {
                 CloudError::NotFound(_) => Err(format!(
-                    "AWS Backup's restore role {role} does not exist: create it (the console makes \
-                     AWSBackupDefaultServiceRole on first use) or name one with `restore_role`"
+                    "AWS Backup's restore role {role} does not exist: install it with \
+                     deploy/cloudformation (docs/iam-restore-role.json, path /firedrill-restore/) \
+                     or name one under that path with `restore_role`"
                 )),
                 other => Err(format!("cannot read AWS Backup's restore role {role}: {other}")),
             },
