@@ -341,7 +341,7 @@ async fn an_aws_backup_restore_lands_in_the_isolated_zone_is_tagged_on_completio
             .any(|v| v.state().map(|s| s.as_str()) != Some("deleted"))
     });
     assert!(!live.unwrap_or(false), "the copy is gone");
-    moto::assert_calls_allowed_by_the_iam_policy();
+    moto::assert_authorized(&["iam-aws-backup-ec2-copies.json"]);
 }
 
 #[tokio::test]

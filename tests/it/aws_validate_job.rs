@@ -111,7 +111,7 @@ async fn a_restore_testing_job_is_judged_kept_and_posted() {
     assert_eq!(stored.result.scenario, "restore-testing-nightly-orders-9f1c");
     assert!(stored.result.checks.iter().all(|c| c.passed));
     no_mutation_but_the_verdict();
-    moto::assert_calls_allowed_by_the_iam_policy();
+    moto::assert_authorized(&["iam-validate-restore-job.json"]);
 }
 
 #[tokio::test]

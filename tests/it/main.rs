@@ -16,6 +16,7 @@ mod drill;
 mod due;
 mod fuzz_corpus;
 mod game_day;
+mod iam_model;
 mod moto;
 mod notify;
 mod plan;

@@ -17,16 +17,25 @@ use crate::support::root;
 
 pub const REGION: &str = "us-east-1";
 
-/// Every SDK operation the tests made, as `service:Operation` (for the IAM policy test).
-static CALLS: std::sync::Mutex<std::collections::BTreeSet<String>> =
-    std::sync::Mutex::new(std::collections::BTreeSet::new());
-
 /// The mutating calls of the current test, in order: operation and request body.
 static MUTATIONS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
 
 /// Every operation of the current test, in order, with when it was sent (for the fault
 /// matrix).
 static SEQUENCE: std::sync::Mutex<Vec<(jiff::Timestamp, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Every request of the current test, in order, with the answer's body (for the
+/// authorization model, tests/it/iam_model).
+static REQUESTS: std::sync::Mutex<Vec<crate::iam_model::Recorded>> = std::sync::Mutex::new(Vec::new());
+
+/// Which entry of `REQUESTS` an operation's answer belongs to (kept in its config bag, so
+/// that concurrent requests of one test are told apart).
+#[derive(Debug, Clone, Copy)]
+struct RecordIndex(usize);
+
+impl aws_smithy_types::config_bag::Storable for RecordIndex {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
 
 /// A fault to inject: the first `times` calls of this operation fail before they are sent.
 static FAULT: std::sync::Mutex<Option<(String, u32)>> = std::sync::Mutex::new(None);
@@ -79,12 +88,21 @@ impl aws_sdk_ec2::config::Intercept for Recorder {
         cfg: &mut aws_sdk_ec2::config::ConfigBag,
     ) -> Result<(), aws_sdk_ec2::error::BoxError> {
         let Some(call) = operation(cfg) else { return Ok(()) };
-        lock(&CALLS).insert(call.clone());
         lock(&SEQUENCE).push((jiff::Timestamp::now(), call.clone()));
+        let request = context.request();
+        let body = request.body().bytes().map(String::from_utf8_lossy).unwrap_or_default();
         if is_mutating(&call) {
-            let request = context.request();
-            let body = request.body().bytes().map(String::from_utf8_lossy).unwrap_or_default();
             lock(&MUTATIONS).push((call.clone(), format!("{} {body}", request.uri())));
+        }
+        {
+            let mut requests = lock(&REQUESTS);
+            cfg.interceptor_state().store_put(RecordIndex(requests.len()));
+            requests.push(crate::iam_model::Recorded {
+                operation: call.clone(),
+                uri: request.uri().to_owned(),
+                body: body.into_owned(),
+                response: None,
+            });
         }
         let mut fault = lock(&FAULT);
         if let Some((target, times)) = fault.as_mut()
@@ -96,37 +114,35 @@ impl aws_sdk_ec2::config::Intercept for Recorder {
         }
         Ok(())
     }
+
+    fn read_after_deserialization(
+        &self,
+        context: &aws_sdk_ec2::config::interceptors::AfterDeserializationInterceptorContextRef<'_>,
+        _components: &aws_sdk_ec2::config::RuntimeComponents,
+        cfg: &mut aws_sdk_ec2::config::ConfigBag,
+    ) -> Result<(), aws_sdk_ec2::error::BoxError> {
+        let Some(RecordIndex(index)) = cfg.load::<RecordIndex>().copied() else {
+            return Ok(());
+        };
+        let body = context.response().body().bytes().map(String::from_utf8_lossy);
+        if let (Some(entry), Some(body)) = (lock(&REQUESTS).get_mut(index), body) {
+            entry.response = Some(body.into_owned());
+        }
+        Ok(())
+    }
 }
 
-/// Asserts that docs/iam-policy.json allows every operation recorded so far, and that
-/// something was recorded.
-pub fn assert_calls_allowed_by_the_iam_policy() {
-    let text = std::fs::read_to_string(root().join("docs/iam-policy.json")).expect("docs/iam-policy.json");
-    let policy: serde_json::Value = serde_json::from_str(&text).expect("the IAM policy is JSON");
-    let allowed: Vec<String> = policy["Statement"]
-        .as_array()
-        .expect("statements")
-        .iter()
-        .filter(|s| s["Effect"] == "Allow")
-        .flat_map(|s| match &s["Action"] {
-            serde_json::Value::String(a) => vec![a.clone()],
-            serde_json::Value::Array(list) => list.iter().filter_map(|a| a.as_str().map(str::to_owned)).collect(),
-            _ => Vec::new(),
-        })
-        .collect();
-    let allows = |call: &str| {
-        allowed.iter().any(|pattern| match pattern.strip_suffix('*') {
-            Some(prefix) => call.to_lowercase().starts_with(&prefix.to_lowercase()),
-            None => call.eq_ignore_ascii_case(pattern),
-        })
-    };
-    let calls = CALLS.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    assert!(!calls.is_empty(), "no SDK call was recorded");
-    let missing: Vec<&String> = calls.iter().filter(|c| !allows(c)).collect();
-    assert!(
-        missing.is_empty(),
-        "docs/iam-policy.json does not allow {missing:?} (recorded: {calls:?})"
-    );
+/// The requests recorded since the test began, with their answers.
+pub fn requests() -> Vec<crate::iam_model::Recorded> {
+    lock(&REQUESTS).clone()
+}
+
+/// Asserts that the drill identity's policy set (docs/iam-policy.json, plus the named
+/// companions from docs/) authorizes every request this test sent, by the authorization
+/// model (tests/it/iam_model): each request's authorizations derived, checked against the
+/// Service Authorization Reference and evaluated as IAM does.
+pub fn assert_authorized(companions: &[&str]) {
+    crate::iam_model::assert_authorized(&requests(), companions);
 }
 
 struct Server {
@@ -221,6 +237,7 @@ pub async fn moto() -> (MutexGuard<'static, ()>, String) {
     reset(&url);
     lock(&MUTATIONS).clear();
     lock(&SEQUENCE).clear();
+    lock(&REQUESTS).clear();
     *lock(&FAULT) = None;
     (guard, url)
 }

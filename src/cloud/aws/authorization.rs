@@ -50,7 +50,10 @@ impl Scope {
 
     /// An EC2 resource's ARN (`kind/id`; `id` is `*` for one being created).
     pub fn ec2(&self, kind: &str, id: &str) -> String {
-        format!("arn:{}:ec2:{}:{}:{kind}/{id}", self.partition, self.region, self.account)
+        format!(
+            "arn:{}:ec2:{}:{}:{kind}/{id}",
+            self.partition, self.region, self.account
+        )
     }
 
     /// A public AMI or snapshot has no account in its ARN ("Amazon EC2 resource types").
@@ -60,7 +63,10 @@ impl Scope {
 
     /// An RDS resource's ARN (`db`, `cluster`, `subgrp`, `snapshot`, …).
     pub fn rds(&self, kind: &str, name: &str) -> String {
-        format!("arn:{}:rds:{}:{}:{kind}:{name}", self.partition, self.region, self.account)
+        format!(
+            "arn:{}:rds:{}:{}:{kind}:{name}",
+            self.partition, self.region, self.account
+        )
     }
 
     /// An IAM role's or instance profile's ARN; `path` starts and ends with `/`.
@@ -199,9 +205,15 @@ impl Request {
     }
 
     /// A resource the request names that exists already: its tags as `aws:ResourceTag/…`.
-    pub fn existing(mut self, resource: &Existing, keys: Context) -> Self {
-        let mut own = keys;
+    pub fn existing(self, resource: &Existing, keys: Context) -> Self {
         let alias = resource_tag_alias(&resource.arn);
+        self.existing_as(resource, alias, keys)
+    }
+
+    /// As `existing`, with the tag key alias of the service that authorizes (SSM names an
+    /// instance's tags `ssm:resourceTag/…` in SendCommand).
+    pub fn existing_as(mut self, resource: &Existing, alias: Option<String>, keys: Context) -> Self {
+        let mut own = keys;
         for (key, value) in &resource.tags {
             own.insert(format!("aws:ResourceTag/{key}"), vec![value.clone()]);
             if let Some(alias) = &alias {
@@ -388,7 +400,9 @@ pub fn run_instances(scope: &Scope, launch: &Launch, tags: &Tags) -> Vec<Authori
         };
         request = request.created(arn, own, context);
     }
-    request = request.existing(launch.image, Context::new()).existing(launch.subnet, Context::new());
+    request = request
+        .existing(launch.image, Context::new())
+        .existing(launch.subnet, Context::new());
     for group in launch.security_groups {
         request = request.existing(group, Context::new());
     }
@@ -487,7 +501,10 @@ pub fn rds_create(scope: &Scope, create: &RdsCreate, tags: &Tags) -> Vec<Authori
             .named(scope.rds("og", "default*"))
             .named(scope.rds(parameters, "default*"));
     }
-    for resource in [create.snapshot, create.cluster, create.subnet_group].into_iter().flatten() {
+    for resource in [create.snapshot, create.cluster, create.subnet_group]
+        .into_iter()
+        .flatten()
+    {
         request = request.existing(resource, Context::new());
     }
     request
@@ -570,7 +587,7 @@ pub fn send_command(
 ) -> Vec<Authorization> {
     let mut request = Request::new(scope, "ssm:SendCommand").named(scope.ssm_document(document));
     for instance in instances {
-        request = request.existing(instance, Context::new());
+        request = request.existing_as(instance, Some("ssm:resourceTag".into()), Context::new());
     }
     if let Some(bucket) = output_bucket {
         request = request.named(scope.s3(bucket, None));
@@ -584,9 +601,14 @@ pub fn get_parameter(scope: &Scope, name: &str) -> Vec<Authorization> {
         .build()
 }
 
-/// An S3 object request (`s3:GetObject`, `s3:PutObject`, …).
+/// An S3 object request (`s3:GetObject`, `s3:PutObject`, …) in a bucket of the caller's
+/// account (`s3:ResourceAccount`: firedrill's output and history buckets are the
+/// account's own, and the policies refuse others).
 pub fn s3_object(scope: &Scope, action: &str, bucket: &str, key: &str) -> Vec<Authorization> {
-    Request::new(scope, action).named(scope.s3(bucket, Some(key))).build()
+    Request::new(scope, action)
+        .key("s3:ResourceAccount", &[&scope.account])
+        .named(scope.s3(bucket, Some(key)))
+        .build()
 }
 
 #[cfg(test)]
@@ -614,13 +636,29 @@ mod tests {
             kms_key: None,
         };
         let auths = run_instances(&scope(), &launch, &run_tags());
-        let of = |arn: &str| auths.iter().find(|a| a.resource == arn && a.action == "ec2:RunInstances").unwrap();
-        assert!(of(&scope().ec2("instance", "*")).context.contains_key("aws:RequestTag/firedrill:run-id"));
+        let of = |arn: &str| {
+            auths
+                .iter()
+                .find(|a| a.resource == arn && a.action == "ec2:RunInstances")
+                .unwrap()
+        };
+        assert!(
+            of(&scope().ec2("instance", "*"))
+                .context
+                .contains_key("aws:RequestTag/firedrill:run-id")
+        );
         assert!(!of(&image.arn).context.contains_key("aws:RequestTag/firedrill:run-id"));
-        assert_eq!(of(&subnet.arn).context["ec2:ResourceTag/firedrill:run-id"], vec!["fd-x"]);
+        assert_eq!(
+            of(&subnet.arn).context["ec2:ResourceTag/firedrill:run-id"],
+            vec!["fd-x"]
+        );
         let tagging: Vec<_> = auths.iter().filter(|a| a.action == "ec2:CreateTags").collect();
         assert_eq!(tagging.len(), 3);
-        assert!(tagging.iter().all(|a| a.context["ec2:CreateAction"] == vec!["RunInstances"]));
+        assert!(
+            tagging
+                .iter()
+                .all(|a| a.context["ec2:CreateAction"] == vec!["RunInstances"])
+        );
         let pass = auths.iter().find(|a| a.action == "iam:PassRole").unwrap();
         assert_eq!(pass.context["iam:PassedToService"], vec!["ec2.amazonaws.com"]);
     }
@@ -640,8 +678,16 @@ mod tests {
         let auths = rds_create(&scope(), &create, &run_tags());
         let restore: Vec<_> = auths.iter().filter(|a| a.action == create.action).collect();
         assert_eq!(restore.len(), 4, "{restore:#?}");
-        assert!(restore.iter().all(|a| a.context["rds:PubliclyAccessible"] == vec!["false"]));
-        assert!(restore.iter().all(|a| a.context.contains_key("aws:RequestTag/firedrill:run-id")));
+        assert!(
+            restore
+                .iter()
+                .all(|a| a.context["rds:PubliclyAccessible"] == vec!["false"])
+        );
+        assert!(
+            restore
+                .iter()
+                .all(|a| a.context.contains_key("aws:RequestTag/firedrill:run-id"))
+        );
         let on_group = restore.iter().find(|a| a.resource == group.arn).unwrap();
         assert_eq!(on_group.context["rds:subgrp-tag/firedrill:run-id"], vec!["fd-x"]);
         assert!(auths.iter().any(|a| a.action == "kms:CreateGrant"
