@@ -340,6 +340,27 @@ pub fn ssm_with_mocks(url: &str, rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_s
     aws_sdk_ssm::Client::from_conf(config.build())
 }
 
+/// An IAM client whose calls matching `rules` are answered by the mocks (what moto lacks:
+/// SimulatePrincipalPolicy), the rest by moto.
+pub fn iam_with_mocks(url: &str, rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_iam::Client {
+    let credentials = aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "moto");
+    let mut mocks = aws_smithy_mocks::MockResponseInterceptor::new()
+        .rule_mode(aws_smithy_mocks::RuleMode::MatchAny)
+        .allow_passthrough();
+    for rule in rules {
+        mocks = mocks.with_rule(rule);
+    }
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+        .region(aws_sdk_iam::config::Region::new(REGION))
+        .endpoint_url(url)
+        .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())
+        .credentials_provider(credentials)
+        .interceptor(Recorder)
+        .interceptor(mocks);
+    aws_sdk_iam::Client::from_conf(config.build())
+}
+
 /// A Backup client answered by the mocks alone (moto has no recovery points or restore
 /// jobs).
 pub fn backup_with_mocks(rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_backup::Client {

@@ -16,6 +16,7 @@ mod network;
 mod pace;
 mod preflight;
 mod rds;
+pub mod simulate;
 mod ssm;
 mod validation;
 

@@ -1,7 +1,9 @@
 //! Preflight: what must hold before a drill creates anything in an account. Who we are
 //! (STS), that every recovery point exists and can be restored, that AWS Backup's restore
-//! role exists, and that RDS quotas have room for the copies. Every problem is
-//! collected, each saying what to fix; any problem stops the drill with nothing created.
+//! role exists, that the drill identity may make every request the drill will make and
+//! use the keys that encrypt its sources (`simulate`), and that RDS quotas have room for
+//! the copies. Every problem is collected, each saying what to fix; any problem stops
+//! the drill with nothing created.
 
 use super::AwsCloud;
 use super::errors::classify;
@@ -30,13 +32,11 @@ impl AwsCloud {
     /// Checks the account against the scenario; read-only calls only.
     pub async fn preflight(&self, scenario: &Scenario) -> PreflightReport {
         let mut report = PreflightReport::default();
-        match self.clients.sts.get_caller_identity().send().await {
+        let (caller, account) = match self.clients.sts.get_caller_identity().send().await {
             Ok(identity) => {
-                report.identity = Some(format!(
-                    "{} in account {}",
-                    identity.arn().unwrap_or("?"),
-                    identity.account().unwrap_or("?")
-                ));
+                let (caller, account) = (identity.arn().unwrap_or("?"), identity.account().unwrap_or("?"));
+                report.identity = Some(format!("{caller} in account {account}"));
+                (caller.to_owned(), account.to_owned())
             }
             Err(error) => {
                 report.problems.push(format!(
@@ -45,13 +45,15 @@ impl AwsCloud {
                 ));
                 return report;
             }
-        }
+        };
+        let mut points = Vec::new();
         for restore in &scenario.restores {
-            if let Err(error) = self.find_recovery_point(&restore.source).await {
-                report.problems.push(format!(
+            match self.find_recovery_point(&restore.source).await {
+                Ok(point) => points.push((restore, point)),
+                Err(error) => report.problems.push(format!(
                     "restore `{}`: its recovery point cannot be used: {error}",
                     restore.id
-                ));
+                )),
             }
             if let Some(key) = &restore.overrides.kms_key
                 && let Err(problem) = self.kms_key_usable(key).await
@@ -64,6 +66,8 @@ impl AwsCloud {
                 report.problems.push(format!("restore `{}`: {problem}", restore.id));
             }
         }
+        self.check_permissions(scenario, &caller, &account, &points, &mut report)
+            .await;
         match self.rds_quotas(scenario).await {
             Ok(Quota::Room) => {}
             Ok(Quota::Exhausted(problem)) => report.problems.push(problem),
