@@ -392,9 +392,8 @@ pub fn run_instances(scope: &Scope, launch: &Launch, tags: &Tags) -> Vec<Authori
         if !own.is_empty() {
             tagged.push(arn.clone());
         }
-        let subnet_id = launch.subnet.arn.rsplit('/').next().unwrap_or("");
         let context = if kind == "network-interface" {
-            keys(&[("ec2:Subnet", &launch.subnet.arn), ("ec2:SubnetID", subnet_id)])
+            keys(&[("ec2:Subnet", &launch.subnet.arn)])
         } else {
             Context::new()
         };
@@ -510,6 +509,15 @@ pub fn rds_create(scope: &Scope, create: &RdsCreate, tags: &Tags) -> Vec<Authori
     request
         .and(rds_tag_on_create(scope, &target, tags))
         .and(kms_through(scope, "rds", create.kms_key))
+        .build()
+}
+
+/// DeleteDBCluster: the reference also lists the final snapshot (`cluster-snapshot`) as
+/// a required resource; firedrill skips it, so its name is unknown (`*`).
+pub fn delete_db_cluster(scope: &Scope, cluster: &Existing) -> Vec<Authorization> {
+    Request::new(scope, "rds:DeleteDBCluster")
+        .existing(cluster, Context::new())
+        .named(scope.rds("cluster-snapshot", "*"))
         .build()
 }
 

@@ -438,19 +438,21 @@ fn derive_rds(scope: &Scope, world: &mut World, operation: &str, p: &Params) -> 
         }
         _ => return None,
     };
-    // What a create made carries its request tags from now on.
-    for id in [
+    // What a create made carries its request tags from now on (not the cluster an
+    // instance joins).
+    let creates = operation.starts_with("rds:Create") || operation.starts_with("rds:Restore");
+    let joined = p
+        .get("DBClusterIdentifier")
+        .filter(|_| operation == "rds:CreateDBInstance");
+    for name in [
         "DBInstanceIdentifier",
         "TargetDBInstanceIdentifier",
         "DBClusterIdentifier",
         "DBSubnetGroupName",
     ] {
-        if operation.starts_with("rds:Create") || operation.starts_with("rds:Restore") {
-            if let Some(id) = p.get(id) {
-                if !tags.is_empty() && !(operation == "rds:CreateDBInstance" && id == &get("DBClusterIdentifier")) {
-                    world.learn(id, &tags);
-                }
-            }
+        match p.get(name) {
+            Some(id) if creates && !tags.is_empty() && Some(id) != joined => world.learn(id, &tags),
+            _ => {}
         }
     }
     Some(out)
@@ -556,6 +558,9 @@ fn derive_other(scope: &Scope, world: &World, operation: &str, p: &Params, uri: 
             auth::send_command(scope, &get("DocumentName"), &instances, bucket)
         }
         "ssm:GetParameter" => auth::get_parameter(scope, &get("Name")),
+        "iam:SimulatePrincipalPolicy" => firedrill::cloud::aws::authorization::Request::new(scope, operation)
+            .named(get("PolicySourceArn"))
+            .build(),
         "kms:DescribeKey" => firedrill::cloud::aws::authorization::Request::new(scope, operation)
             .named(scope.kms_key(&get("KeyId")))
             .build(),
