@@ -423,11 +423,9 @@ fn derive_rds(scope: &Scope, world: &mut World, operation: &str, p: &Params) -> 
         "rds:DeleteDBInstance" => {
             auth::on_existing(scope, operation, &world.rds(scope, "db", &get("DBInstanceIdentifier")))
         }
-        "rds:DeleteDBCluster" => auth::on_existing(
-            scope,
-            operation,
-            &world.rds(scope, "cluster", &get("DBClusterIdentifier")),
-        ),
+        "rds:DeleteDBCluster" => {
+            auth::delete_db_cluster(scope, &world.rds(scope, "cluster", &get("DBClusterIdentifier")))
+        }
         "rds:DeleteDBSubnetGroup" => {
             auth::on_existing(scope, operation, &world.rds(scope, "subgrp", &get("DBSubnetGroupName")))
         }
@@ -496,12 +494,11 @@ fn derive_iam(scope: &Scope, world: &mut World, operation: &str, p: &Params) -> 
                 &[("iam:PolicyARN", &policy)],
             )
         }
-        "iam:PutRolePolicy"
-        | "iam:DeleteRolePolicy"
-        | "iam:DeleteRole"
-        | "iam:GetRole"
-        | "iam:ListRolePolicies"
-        | "iam:ListAttachedRolePolicies" => auth::iam_role_change(
+        // The reference lists `iam:PermissionsBoundary` for these changes, not for reads.
+        "iam:GetRole" | "iam:ListRolePolicies" | "iam:ListAttachedRolePolicies" => {
+            auth::on_existing(scope, operation, &world.role(scope, &role_name))
+        }
+        "iam:PutRolePolicy" | "iam:DeleteRolePolicy" | "iam:DeleteRole" => auth::iam_role_change(
             scope,
             operation,
             &world.role(scope, &role_name),
