@@ -254,12 +254,12 @@ fn fault_rule(operation: &str) -> Rule {
     }
 }
 
-async fn backup_drill(fail: bool) -> Ran {
-    backup_drill_with(fail, None).await
+async fn backup_drill(url: &str, fail: bool) -> Ran {
+    backup_drill_with(url, fail, None).await
 }
 
-async fn backup_drill_with(fail: bool, fault: Option<&str>) -> Ran {
-    let setup = moto::setup_clients(&moto_url());
+async fn backup_drill_with(url: &str, fail: bool, fault: Option<&str>) -> Ran {
+    let setup = moto::setup_clients(url);
     let (volume, image) = aws_drill::seed_production(&setup).await;
     let snapshots = setup.ec2.describe_snapshots().owner_ids("self").send().await.unwrap();
     let snapshot = snapshots.snapshots()[0].snapshot_id().unwrap().to_owned();
@@ -275,11 +275,10 @@ async fn backup_drill_with(fail: bool, fault: Option<&str>) -> Ran {
     let canned = [("files-fresh".to_owned(), Canned::ok(&format!("{watermark}\n")))].into();
     let (ssm_rules, _) = aws_drill::ssm_rules(canned);
     let ssm_rules: Vec<&Rule> = ssm_rules.iter().collect();
-    let url = moto_url();
     let cloud = aws_drill::cloud_with(
-        &url,
-        moto::ssm_with_mocks(&url, &ssm_rules),
-        Some(moto::backup_with_mocks(&rules)),
+        url,
+        moto::ssm_with_mocks(url, &ssm_rules),
+        Some(moto::backup_with_mocks(Some(url), &rules)),
     );
     let loaded = aws_drill::load(&SCENARIO.replace("VOLUME", &volume).replace("IMAGE", &image));
     let result = tokio::select! {
@@ -290,14 +289,10 @@ async fn backup_drill_with(fail: bool, fault: Option<&str>) -> Ran {
     Ran { result, jobs, cloud }
 }
 
-fn moto_url() -> String {
-    moto::current_url()
-}
-
 #[tokio::test]
 async fn an_aws_backup_restore_lands_in_the_isolated_zone_is_tagged_on_completion_and_removed() {
-    let (_lock, _url) = moto::moto().await;
-    let Ran { result, jobs, cloud } = backup_drill(false).await;
+    let (server, url) = moto::moto().await;
+    let Ran { result, jobs, cloud } = backup_drill(&url, false).await;
     assert_eq!(result.outcome, Outcome::Passed, "{:#?}", result.reasons);
     assert_eq!(jobs.len(), 1, "one job: {jobs:#?}");
     let job = &jobs[0];
@@ -328,8 +323,8 @@ async fn an_aws_backup_restore_lands_in_the_isolated_zone_is_tagged_on_completio
         "the copy is deleted: {:#?}",
         result.teardown
     );
-    aws_drill::assert_nothing_left(&cloud, &result.run_id).await;
-    let volumes = moto::setup_clients(&moto_url())
+    aws_drill::assert_nothing_left(&cloud, &url, &result.run_id).await;
+    let volumes = moto::setup_clients(&url)
         .ec2
         .describe_volumes()
         .volume_ids(&copy.id)
@@ -341,20 +336,20 @@ async fn an_aws_backup_restore_lands_in_the_isolated_zone_is_tagged_on_completio
             .any(|v| v.state().map(|s| s.as_str()) != Some("deleted"))
     });
     assert!(!live.unwrap_or(false), "the copy is gone");
-    moto::assert_authorized(&["iam-aws-backup-ec2-copies.json"]);
+    server.assert_authorized(&["iam-aws-backup-ec2-copies.json"]);
 }
 
 #[tokio::test]
 async fn a_failed_restore_job_is_an_error_and_leaves_nothing() {
-    let (_lock, _url) = moto::moto().await;
-    let Ran { result, cloud, .. } = backup_drill(true).await;
+    let (_server, url) = moto::moto().await;
+    let Ran { result, cloud, .. } = backup_drill(&url, true).await;
     assert_eq!(result.outcome, Outcome::Error, "{:#?}", result.reasons);
     let reasons = result.reasons.join("\n");
     assert!(
         reasons.contains("FAILED") && reasons.contains("Insufficient capacity"),
         "{reasons}"
     );
-    aws_drill::assert_nothing_left(&cloud, &result.run_id).await;
+    aws_drill::assert_nothing_left(&cloud, &url, &result.run_id).await;
 }
 
 /// A failure at each AWS Backup call of the drill: the calls before the job starts end the
@@ -370,23 +365,28 @@ async fn a_failure_at_each_aws_backup_call_ends_right_and_leaves_nothing() {
         ("backup:DescribeRestoreJob", Outcome::Passed),
         ("backup:ListRestoreJobs", Outcome::Error),
     ];
-    for (operation, outcome) in cases {
-        let (_lock, _url) = moto::moto().await;
-        let Ran { result, jobs, cloud } = backup_drill_with(false, Some(operation)).await;
-        assert_eq!(result.outcome, outcome, "{operation}: {:#?}", result.reasons);
-        assert!(jobs.len() <= 1, "{operation}: never a second job: {jobs:#?}");
-        aws_drill::assert_nothing_left(&cloud, &result.run_id).await;
-        // What a started job made is gone too (it was never tagged if firedrill lost it).
-        let setup = moto::setup_clients(&moto_url());
-        let volumes = setup.ec2.describe_volumes().send().await.unwrap();
-        let strays: Vec<&str> = volumes
-            .volumes()
-            .iter()
-            .filter(|v| v.snapshot_id().is_some_and(|s| !s.is_empty()))
-            .filter(|v| v.state().map(|s| s.as_str()) != Some("deleted"))
-            .filter_map(|v| v.volume_id())
-            .collect();
-        assert!(strays.is_empty(), "{operation}: restored copies remain: {strays:?}");
-    }
+    // The cases share nothing (each leases its own moto server): run them side by side.
+    // Boxed: five drill futures side by side would not fit the test thread's stack.
+    futures::future::join_all(cases.map(|(operation, outcome)| {
+        Box::pin(async move {
+            let (_server, url) = moto::moto().await;
+            let Ran { result, jobs, cloud } = backup_drill_with(&url, false, Some(operation)).await;
+            assert_eq!(result.outcome, outcome, "{operation}: {:#?}", result.reasons);
+            assert!(jobs.len() <= 1, "{operation}: never a second job: {jobs:#?}");
+            aws_drill::assert_nothing_left(&cloud, &url, &result.run_id).await;
+            // What a started job made is gone too (it was never tagged if firedrill lost it).
+            let setup = moto::setup_clients(&url);
+            let volumes = setup.ec2.describe_volumes().send().await.unwrap();
+            let strays: Vec<&str> = volumes
+                .volumes()
+                .iter()
+                .filter(|v| v.snapshot_id().is_some_and(|s| !s.is_empty()))
+                .filter(|v| v.state().map(|s| s.as_str()) != Some("deleted"))
+                .filter_map(|v| v.volume_id())
+                .collect();
+            assert!(strays.is_empty(), "{operation}: restored copies remain: {strays:?}");
+        })
+    }))
+    .await;
     println!("{} AWS Backup fault cases run", cases.len());
 }

@@ -75,7 +75,7 @@ fn rules() -> Vec<Rule> {
 async fn every_page_and_every_vault_is_read_and_merged() {
     let rules = rules();
     let rules: Vec<&Rule> = rules.iter().collect();
-    let client = moto::backup_with_mocks(&rules);
+    let client = moto::backup_with_mocks(None, &rules);
     let found = protected_resources(&client, "us-east-1").await.unwrap();
     let summary: Vec<(&str, &str, Option<&str>, Vec<&str>)> = found
         .iter()
@@ -117,7 +117,7 @@ async fn a_denied_list_names_the_permission() {
                 .build(),
         )
     });
-    let client = moto::backup_with_mocks(&[&denied]);
+    let client = moto::backup_with_mocks(None, &[&denied]);
     let error = protected_resources(&client, "us-east-1").await.unwrap_err();
     assert!(matches!(error, CloudError::AccessDenied(_)), "{error:?}");
     assert!(error.to_string().contains("backup:ListProtectedResources"), "{error}");

@@ -20,6 +20,7 @@ use firedrill::plan;
 use firedrill::result::DrillResult;
 use firedrill::runner::{self, Reporter, RunOptions};
 use firedrill::scenario::{self, LoadedScenario};
+use futures::StreamExt;
 
 use crate::moto;
 use crate::support::root;
@@ -384,11 +385,10 @@ pub async fn drill(cloud: &AwsCloud, loaded: &LoadedScenario) -> DrillResult {
 
 /// Nothing live carries the run's tag: firedrill's own listing (tag-filtered describes
 /// of every kind it creates, terminated instances left out).
-pub async fn assert_nothing_left(cloud: &AwsCloud, run_id: &str) {
+pub async fn assert_nothing_left(cloud: &AwsCloud, url: &str, run_id: &str) {
     let left = cloud.list_by_tag(TAG_RUN_ID, Some(run_id)).await.unwrap();
     assert!(left.is_empty(), "left behind: {left:#?}");
-    let url = moto::current_url();
-    let tagged = moto::tagging(&url)
+    let tagged = moto::tagging(url)
         .get_resources()
         .tag_filters(
             aws_sdk_resourcegroupstagging::types::TagFilter::builder()
@@ -399,7 +399,7 @@ pub async fn assert_nothing_left(cloud: &AwsCloud, run_id: &str) {
         .send()
         .await
         .unwrap();
-    let setup = moto::setup_clients(&url);
+    let setup = moto::setup_clients(url);
     for mapping in tagged.resource_tag_mapping_list() {
         let arn = mapping.resource_arn().unwrap_or_default();
         // moto keeps terminated instances listed (with their tags) until a reset.
@@ -481,7 +481,7 @@ fn canned_outputs(watermark: &str) -> BTreeMap<String, Canned> {
 
 #[tokio::test]
 async fn a_drill_restores_checks_and_leaves_nothing_with_production_unchanged() {
-    let (_lock, url) = moto::moto().await;
+    let (server, url) = moto::moto().await;
     let setup = moto::setup_clients(&url);
     let (volume, image) = seed_production(&setup).await;
     let before = production(&setup).await;
@@ -516,18 +516,18 @@ async fn a_drill_restores_checks_and_leaves_nothing_with_production_unchanged() 
         "{:#?}",
         result.teardown
     );
-    assert_nothing_left(&cloud, &result.run_id).await;
+    assert_nothing_left(&cloud, &url, &result.run_id).await;
     assert_eq!(production(&setup).await, before, "production is unchanged");
-    assert_mutations_target_the_run(&result);
-    moto::assert_authorized(&[]);
+    assert_mutations_target_the_run(&server, &result);
+    server.assert_authorized(&[]);
 }
 
 /// Every mutating call names the run (its id, in the tags or the names made from it) or
 /// an id the run created: nothing else in the account is changed.
-pub fn assert_mutations_target_the_run(result: &DrillResult) {
+pub fn assert_mutations_target_the_run(server: &moto::Moto, result: &DrillResult) {
     let created: Vec<String> = result.teardown.deleted.iter().map(|r| r.id.clone()).collect();
     let run = result.run_id.to_lowercase();
-    let mutations = moto::mutations();
+    let mutations = server.mutations();
     assert!(!mutations.is_empty(), "mutations were recorded");
     for (operation, request) in &mutations {
         let text = request.to_lowercase();
@@ -567,7 +567,7 @@ async fn failing_and_timed_out_checks_fail_the_drill_and_still_leave_nothing() {
     assert!(reasons.contains("app-health"), "{reasons}");
     let timed_out = result.checks.iter().find(|c| c.id == "app-health").unwrap();
     assert!(timed_out.stderr.contains("execution timeout"), "{timed_out:?}");
-    assert_nothing_left(&cloud, &result.run_id).await;
+    assert_nothing_left(&cloud, &url, &result.run_id).await;
 }
 
 #[tokio::test]
@@ -584,7 +584,7 @@ async fn a_runner_ssm_never_sees_ends_in_error_and_leaves_nothing() {
     text = text.replace("targets: { rto: 30m, rpo: 24h }", "targets: { rto: 10s, rpo: 24h }");
     let result = drill(&cloud, &load(&text)).await;
     assert_eq!(result.outcome, Outcome::Error, "{:#?}", result.reasons);
-    assert_nothing_left(&cloud, &result.run_id).await;
+    assert_nothing_left(&cloud, &url, &result.run_id).await;
     let remaining = cloud.list_by_tag(TAG_RUN_ID, None).await.unwrap();
     assert!(
         remaining.iter().all(|(r, _)| r.kind != ResourceType::Instance),
@@ -632,6 +632,9 @@ checks:
     )
 }
 
+/// How many of the fault matrix's drills run at once (each on a moto server of its own).
+const MATRIX_CASES_AT_ONCE: usize = 4;
+
 /// A failure injected at the first call of each operation a drill makes (every call
 /// site, forward and teardown): a forward call's failure ends the drill in error or
 /// failure (RDS's event times only refine a measure: without them it passes), a
@@ -645,27 +648,27 @@ async fn a_failure_at_each_aws_call_ends_right_and_leaves_nothing() {
     let run = |fault: Option<String>| {
         let watermark = watermark.to_string();
         async move {
-            let (_lock, url) = moto::moto().await;
+            let (server, url) = moto::moto().await;
             let setup = moto::setup_clients(&url);
             let (volume, image) = seed_production(&setup).await;
             let before = production(&setup).await;
             let mocked = fault.as_deref().filter(|f| MOCKED.contains(f));
             if let Some(operation) = fault.as_deref().filter(|f| !MOCKED.contains(f)) {
-                moto::inject_fault(operation, 1);
+                server.inject_fault(operation, 1);
             }
             let (rules, _) = ssm_rules_failing(canned_outputs(&watermark), mocked);
             let rules: Vec<&Rule> = rules.iter().collect();
             let cloud = cloud_with(&url, moto::ssm_with_mocks(&url, &rules), None);
             let result = drill(&cloud, &load(&matrix_scenario(&volume, &image))).await;
-            moto::inject_fault("none", 0);
+            server.inject_fault("none", 0);
             let label = fault.unwrap_or_else(|| "no fault".to_owned());
             let left = cloud.list_by_tag(TAG_RUN_ID, Some(&result.run_id)).await.unwrap();
             assert!(left.is_empty(), "{label}: left behind: {left:#?}");
             assert_eq!(production(&setup).await, before, "{label}: production is unchanged");
-            (result, moto::sequence())
+            (result, server.sequence())
         }
     };
-    let (baseline, calls) = run(None).await;
+    let (baseline, calls) = Box::pin(run(None)).await;
     assert_eq!(baseline.outcome, Outcome::Passed, "{:#?}", baseline.reasons);
     let teardown_start = baseline.teardown.started_at.expect("teardown ran");
     let mut operations: Vec<(String, bool)> = Vec::new();
@@ -675,8 +678,18 @@ async fn a_failure_at_each_aws_call_ends_right_and_leaves_nothing() {
         }
     }
     assert!(operations.len() > 30, "the drill's calls were recorded: {operations:?}");
-    for (operation, forward) in &operations {
-        let (result, _) = run(Some(operation.clone())).await;
+    // The cases share nothing (each leases its own moto server): run them side by side.
+    let results: Vec<(String, bool, DrillResult)> = futures::stream::iter(operations.clone())
+        .map(|(operation, forward)| {
+            let run = &run;
+            // Boxed: the drills side by side would not fit the test thread's stack.
+            Box::pin(async move { (operation.clone(), forward, run(Some(operation)).await.0) })
+        })
+        .buffer_unordered(MATRIX_CASES_AT_ONCE)
+        .collect()
+        .await;
+    for (operation, forward, result) in &results {
+        let forward = *forward;
         let tolerated = !forward || operation == "rds:DescribeEvents";
         if tolerated {
             assert_eq!(result.outcome, Outcome::Passed, "{operation}: {:#?}", result.reasons);
@@ -717,12 +730,12 @@ async fn throttled_ssm_calls_are_retried_without_sending_a_check_twice() {
         let sent: Vec<&String> = state.sent.iter().map(|s| &s.0).collect();
         assert_eq!(sent.len(), 2, "each check sent once: {sent:?}");
     }
-    assert_nothing_left(&cloud, &result.run_id).await;
+    assert_nothing_left(&cloud, &url, &result.run_id).await;
 }
 
 #[tokio::test]
 async fn output_ssm_cuts_is_read_whole_from_the_output_bucket() {
-    let (_lock, url) = moto::moto().await;
+    let (server, url) = moto::moto().await;
     let setup = moto::setup_clients(&url);
     let (volume, image) = seed_production(&setup).await;
     setup.s3.create_bucket().bucket("drill-output").send().await.unwrap();
@@ -765,13 +778,13 @@ async fn output_ssm_cuts_is_read_whole_from_the_output_bucket() {
     );
     let sent = state.lock().unwrap().sent.len();
     assert_eq!(sent, 2);
-    assert_nothing_left(&cloud, &result.run_id).await;
-    moto::assert_authorized(&[]);
+    assert_nothing_left(&cloud, &url, &result.run_id).await;
+    server.assert_authorized(&[]);
 }
 
 #[tokio::test]
 async fn aurora_snapshot_and_point_in_time_restores_get_their_instance_and_go() {
-    let (_lock, url) = moto::moto().await;
+    let (server, url) = moto::moto().await;
     let setup = moto::setup_clients(&url);
     let (_, image) = seed_production(&setup).await;
     setup
@@ -842,15 +855,15 @@ checks:
         deleted.iter().filter(|k| **k == ResourceType::DbInstance).count() >= 2,
         "each cluster got its instance, and both went: {deleted:?}"
     );
-    assert_nothing_left(&cloud, &result.run_id).await;
+    assert_nothing_left(&cloud, &url, &result.run_id).await;
     assert_eq!(production(&setup).await, before);
     let clusters_after = clusters(&setup).await;
     assert_eq!(
         clusters_after, clusters_before,
         "production's cluster is unchanged, the copies are gone"
     );
-    assert_mutations_target_the_run(&result);
-    moto::assert_authorized(&[]);
+    assert_mutations_target_the_run(&server, &result);
+    server.assert_authorized(&[]);
 }
 
 /// Every DB cluster's id and status.

@@ -109,7 +109,7 @@ async fn production(ec2: &aws_sdk_ec2::Client, p: &Production) -> String {
 
 #[tokio::test]
 async fn ebs_and_ami_restores_land_in_the_isolated_network_and_go() {
-    let (_lock, url) = moto::moto().await;
+    let (server, url) = moto::moto().await;
     let clients = moto::setup_clients(&url);
     let key = clients.kms.create_key().send().await.unwrap();
     let key = key.key_metadata().unwrap().arn().unwrap().to_owned();
@@ -217,5 +217,5 @@ async fn ebs_and_ami_restores_land_in_the_isolated_network_and_go() {
         "nothing live is tagged"
     );
     assert_eq!(production(&setup, &prod).await, before, "production is unchanged");
-    moto::assert_authorized(&[]);
+    server.assert_authorized(&[]);
 }

@@ -49,7 +49,7 @@ async fn snapshot(ec2: &aws_sdk_ec2::Client, vpc_id: &str) -> String {
 
 #[tokio::test]
 async fn the_isolated_network_is_created_tagged_verified_and_removed_without_touching_production() {
-    let (_lock, url) = moto::moto().await;
+    let (server, url) = moto::moto().await;
     let cloud = moto::cloud(&url);
     let ec2 = moto::setup_clients(&url).ec2;
     let (prod_vpc, prod_subnet) = production(&ec2).await;
@@ -206,5 +206,5 @@ async fn the_isolated_network_is_created_tagged_verified_and_removed_without_tou
     assert_eq!(snapshot(&ec2, &prod_vpc).await, before, "production is unchanged");
     let _ = REGION;
     // The test's own setup calls (production, the internet gateway) are recorded too.
-    moto::assert_authorized(&[]);
+    server.assert_authorized(&[]);
 }

@@ -94,7 +94,7 @@ async fn seed(setup: &firedrill::cloud::aws::Clients) -> Vec<RestoreHandle> {
 
 #[tokio::test]
 async fn each_service_is_asked_once_a_round_per_kind_and_at_most_once_a_second() {
-    let (_lock, url) = moto::moto().await;
+    let (server, url) = moto::moto().await;
     let setup = moto::setup_clients(&url);
     let handles = seed(&setup).await;
     let cloud = moto::cloud(&url);
@@ -106,7 +106,8 @@ async fn each_service_is_asked_once_a_round_per_kind_and_at_most_once_a_second()
             .count();
         assert_eq!(ready, handles.len(), "moto's copies are all ready: {statuses:#?}");
     }
-    let calls: Vec<(jiff::Timestamp, String)> = moto::sequence()
+    let calls: Vec<(jiff::Timestamp, String)> = server
+        .sequence()
         .into_iter()
         .filter(|(_, call)| OBSERVATION.contains(&call.as_str()))
         .collect();

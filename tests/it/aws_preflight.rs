@@ -254,7 +254,7 @@ fn runner_subnet_denied(action: &str, resource: &str) -> &'static str {
 
 #[tokio::test]
 async fn preflight_names_a_denied_action_and_resource_and_creates_nothing() {
-    let (_lock, url) = moto::moto().await;
+    let (server, url) = moto::moto().await;
     seed_production(&moto::setup_clients(&url)).await;
     let asked = Asked::default();
     let cloud = simulated_cloud(&url, &simulator(&asked, runner_subnet_denied));
@@ -269,7 +269,7 @@ async fn preflight_names_a_denied_action_and_resource_and_creates_nothing() {
     );
     let tagged = cloud.list_by_tag(TAG_RUN_ID, None).await.unwrap();
     assert!(tagged.is_empty(), "preflight creates nothing: {tagged:?}");
-    let made = moto::mutations();
+    let made = server.mutations();
     assert!(made.is_empty(), "preflight sends no mutating call: {made:?}");
     let vpcs = moto::setup_clients(&url).ec2.describe_vpcs().send().await.unwrap();
     assert!(

@@ -70,7 +70,7 @@ async fn production(rds: &aws_sdk_rds::Client) -> String {
 
 #[tokio::test]
 async fn an_rds_snapshot_is_restored_privately_observed_and_removed() {
-    let (_lock, url) = moto::moto().await;
+    let (server, url) = moto::moto().await;
     let setup = moto::setup_clients(&url).rds;
     seed_production(&setup).await;
     let before = production(&setup).await;
@@ -152,5 +152,5 @@ async fn an_rds_snapshot_is_restored_privately_observed_and_removed() {
     }
     assert!(cloud.tagged(TAG_RUN_ID, None).await.unwrap().is_empty());
     assert_eq!(production(&setup).await, before, "production is unchanged");
-    moto::assert_authorized(&[]);
+    server.assert_authorized(&[]);
 }

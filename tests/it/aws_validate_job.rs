@@ -72,12 +72,13 @@ fn args(history: &std::path::Path, rto: &str) -> ValidateJobArgs {
 fn cloud(url: &str, rules: &[Rule]) -> AwsCloud {
     let rules: Vec<&Rule> = rules.iter().collect();
     let mut clients = moto::clients(url);
-    clients.backup = moto::backup_with_mocks(&rules);
+    clients.backup = moto::backup_with_mocks(Some(url), &rules);
     AwsCloud::from_clients(clients, moto::REGION)
 }
 
-fn no_mutation_but_the_verdict() {
-    let mutations: Vec<String> = moto::mutations()
+fn no_mutation_but_the_verdict(server: &moto::Moto) {
+    let mutations: Vec<String> = server
+        .mutations()
         .into_iter()
         .map(|(call, _)| call)
         .filter(|call| call != "backup:PutRestoreValidationResult")
@@ -87,7 +88,7 @@ fn no_mutation_but_the_verdict() {
 
 #[tokio::test]
 async fn a_restore_testing_job_is_judged_kept_and_posted() {
-    let (_lock, url) = moto::moto().await;
+    let (server, url) = moto::moto().await;
     seed_copy(&url).await;
     let (rules, posted) = backup_rules(Some(PLAN), 40);
     let history = tempfile::tempdir().unwrap();
@@ -110,13 +111,13 @@ async fn a_restore_testing_job_is_judged_kept_and_posted() {
     };
     assert_eq!(stored.result.scenario, "restore-testing-nightly-orders-9f1c");
     assert!(stored.result.checks.iter().all(|c| c.passed));
-    no_mutation_but_the_verdict();
-    moto::assert_authorized(&["iam-validate-restore-job.json"]);
+    no_mutation_but_the_verdict(&server);
+    server.assert_authorized(&["iam-validate-restore-job.json"]);
 }
 
 #[tokio::test]
 async fn a_restore_over_its_target_or_a_missing_copy_is_posted_as_failed() {
-    let (_lock, url) = moto::moto().await;
+    let (server, url) = moto::moto().await;
     seed_copy(&url).await;
     let (rules, posted) = backup_rules(Some(PLAN), 90);
     let history = tempfile::tempdir().unwrap();
@@ -131,7 +132,7 @@ async fn a_restore_over_its_target_or_a_missing_copy_is_posted_as_failed() {
         "{}",
         last.1
     );
-    no_mutation_but_the_verdict();
+    no_mutation_but_the_verdict(&server);
 
     let rds = moto::setup_clients(&url).rds;
     rds.delete_db_instance()

@@ -1,15 +1,16 @@
-//! moto (the Python AWS emulator, `moto[server]==5.2.5`) for the AWS cloud's tests: one
-//! server per test binary on 127.0.0.1, started from `FIREDRILL_MOTO_SERVER` (the path of
-//! `moto_server`) or target/moto-venv, where it is installed on first use if missing;
-//! tests take a lock and reset its state, so they run one at a time against it.
+//! moto (the Python AWS emulator, `moto[server]==5.2.5`) for the AWS cloud's tests: a
+//! pool of servers on 127.0.0.1 (`FIREDRILL_MOTO_SERVERS`, 4 by default), started on
+//! demand from `FIREDRILL_MOTO_SERVER` (the path of `moto_server`) or target/moto-venv,
+//! where it is installed on first use if missing. A test leases one server for its
+//! duration (`moto()`), freshly reset, with its own record of the requests sent to it, so
+//! that independent AWS tests run side by side.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use std::time::{Duration, Instant};
-use tokio::sync::{Mutex, MutexGuard};
 
 use firedrill::cloud::aws::{AwsCloud, Clients};
 
@@ -17,19 +18,30 @@ use crate::support::root;
 
 pub const REGION: &str = "us-east-1";
 
-/// The mutating calls of the current test, in order: operation and request body.
-static MUTATIONS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+/// What one server's clients sent since its lease began.
+#[derive(Debug, Default)]
+struct Log {
+    /// The mutating calls, in order: operation and request body.
+    mutations: std::sync::Mutex<Vec<(String, String)>>,
+    /// Every operation, in order, with when it was sent (for the fault matrix).
+    sequence: std::sync::Mutex<Vec<(jiff::Timestamp, String)>>,
+    /// Every request, with the answer's body (for the authorization model, tests/it/iam_model).
+    requests: std::sync::Mutex<Vec<crate::iam_model::Recorded>>,
+    /// A fault to inject: the first `times` calls of this operation fail before they are sent.
+    fault: std::sync::Mutex<Option<(String, u32)>>,
+}
 
-/// Every operation of the current test, in order, with when it was sent (for the fault
-/// matrix).
-static SEQUENCE: std::sync::Mutex<Vec<(jiff::Timestamp, String)>> = std::sync::Mutex::new(Vec::new());
+impl Log {
+    fn clear(&self) {
+        lock(&self.mutations).clear();
+        lock(&self.sequence).clear();
+        lock(&self.requests).clear();
+        *lock(&self.fault) = None;
+    }
+}
 
-/// Every request of the current test, in order, with the answer's body (for the
-/// authorization model, tests/it/iam_model).
-static REQUESTS: std::sync::Mutex<Vec<crate::iam_model::Recorded>> = std::sync::Mutex::new(Vec::new());
-
-/// Which entry of `REQUESTS` an operation's answer belongs to (kept in its config bag, so
-/// that concurrent requests of one test are told apart).
+/// Which entry of a log's requests an operation's answer belongs to (kept in its config
+/// bag, so that concurrent requests of one test are told apart).
 #[derive(Debug, Clone, Copy)]
 struct RecordIndex(usize);
 
@@ -37,26 +49,107 @@ impl aws_smithy_types::config_bag::Storable for RecordIndex {
     type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
 }
 
-/// A fault to inject: the first `times` calls of this operation fail before they are sent.
-static FAULT: std::sync::Mutex<Option<(String, u32)>> = std::sync::Mutex::new(None);
-
-fn lock<T>(mutex: &'static std::sync::Mutex<T>) -> std::sync::MutexGuard<'static, T> {
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Makes the first `times` calls of `operation` (`service:Operation`) fail.
-pub fn inject_fault(operation: &str, times: u32) {
-    *lock(&FAULT) = Some((operation.to_owned(), times));
+/// One test's lease of a moto server: freshly reset, returned to the pool when dropped.
+pub struct Moto {
+    server: Arc<Server>,
+    _permit: tokio::sync::SemaphorePermit<'static>,
 }
 
-/// The mutating calls recorded since the test began.
-pub fn mutations() -> Vec<(String, String)> {
-    lock(&MUTATIONS).clone()
+impl Drop for Moto {
+    fn drop(&mut self) {
+        lock(&pool().idle).push(self.server.clone());
+    }
 }
 
-/// The operations recorded since the test began, in order.
-pub fn sequence() -> Vec<(jiff::Timestamp, String)> {
-    lock(&SEQUENCE).clone()
+impl Moto {
+    /// Makes the first `times` calls of `operation` (`service:Operation`) fail.
+    pub fn inject_fault(&self, operation: &str, times: u32) {
+        *lock(&self.server.log.fault) = Some((operation.to_owned(), times));
+    }
+
+    /// The mutating calls recorded since the lease began.
+    pub fn mutations(&self) -> Vec<(String, String)> {
+        lock(&self.server.log.mutations).clone()
+    }
+
+    /// The operations recorded since the lease began, in order.
+    pub fn sequence(&self) -> Vec<(jiff::Timestamp, String)> {
+        lock(&self.server.log.sequence).clone()
+    }
+
+    /// The requests recorded since the lease began, with their answers.
+    pub fn requests(&self) -> Vec<crate::iam_model::Recorded> {
+        lock(&self.server.log.requests).clone()
+    }
+
+    /// Asserts that the drill identity's policy set (docs/iam-policy.json, plus the named
+    /// companions from docs/) authorizes every request this test sent, by the
+    /// authorization model (tests/it/iam_model): each request's authorizations derived,
+    /// checked against the Service Authorization Reference and evaluated as IAM does.
+    pub fn assert_authorized(&self, companions: &[&str]) {
+        crate::iam_model::assert_authorized(&self.requests(), companions);
+    }
+}
+
+/// The servers: every one started (to find a URL's log), the idle ones, and as many
+/// permits as servers may run.
+struct Pool {
+    all: std::sync::Mutex<Vec<Arc<Server>>>,
+    idle: std::sync::Mutex<Vec<Arc<Server>>>,
+    permits: tokio::sync::Semaphore,
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let size = std::env::var("FIREDRILL_MOTO_SERVERS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(4);
+        Pool {
+            all: std::sync::Mutex::new(Vec::new()),
+            idle: std::sync::Mutex::new(Vec::new()),
+            permits: tokio::sync::Semaphore::new(size),
+        }
+    })
+}
+
+/// A freshly reset moto of the test's own; hold the lease for the whole test.
+pub async fn moto() -> (Moto, String) {
+    let permit = pool().permits.acquire().await.expect("the pool is never closed");
+    let idle = lock(&pool().idle).pop();
+    let server = match idle {
+        Some(server) => server,
+        None => {
+            let server = Arc::new(start());
+            lock(&pool().all).push(server.clone());
+            server
+        }
+    };
+    reset(&server.url);
+    server.log.clear();
+    let url = server.url.clone();
+    (
+        Moto {
+            server,
+            _permit: permit,
+        },
+        url,
+    )
+}
+
+/// The log of the leased server at `url`.
+fn log_of(url: &str) -> Arc<Log> {
+    lock(&pool().all)
+        .iter()
+        .find(|s| s.url == url)
+        .map(|s| s.log.clone())
+        .unwrap_or_else(|| panic!("{url} is not a leased moto server"))
 }
 
 /// Whether an operation changes something (by AWS's naming of its verbs).
@@ -66,10 +159,10 @@ pub fn is_mutating(operation: &str) -> bool {
     !READ.iter().any(|verb| name.starts_with(verb))
 }
 
-/// Records each operation before it is sent (and its body, when it changes something),
-/// and fails it when a fault is injected for it.
+/// Records each operation before it is sent (and its body, when it changes something)
+/// in its server's log, and fails it when a fault is injected for it.
 #[derive(Debug)]
-struct Recorder;
+struct Recorder(Arc<Log>);
 
 fn operation(cfg: &aws_sdk_ec2::config::ConfigBag) -> Option<String> {
     let metadata = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()?;
@@ -88,14 +181,14 @@ impl aws_sdk_ec2::config::Intercept for Recorder {
         cfg: &mut aws_sdk_ec2::config::ConfigBag,
     ) -> Result<(), aws_sdk_ec2::error::BoxError> {
         let Some(call) = operation(cfg) else { return Ok(()) };
-        lock(&SEQUENCE).push((jiff::Timestamp::now(), call.clone()));
+        lock(&self.0.sequence).push((jiff::Timestamp::now(), call.clone()));
         let request = context.request();
         let body = request.body().bytes().map(String::from_utf8_lossy).unwrap_or_default();
         if is_mutating(&call) {
-            lock(&MUTATIONS).push((call.clone(), format!("{} {body}", request.uri())));
+            lock(&self.0.mutations).push((call.clone(), format!("{} {body}", request.uri())));
         }
         {
-            let mut requests = lock(&REQUESTS);
+            let mut requests = lock(&self.0.requests);
             cfg.interceptor_state().store_put(RecordIndex(requests.len()));
             requests.push(crate::iam_model::Recorded {
                 operation: call.clone(),
@@ -104,7 +197,7 @@ impl aws_sdk_ec2::config::Intercept for Recorder {
                 response: None,
             });
         }
-        let mut fault = lock(&FAULT);
+        let mut fault = lock(&self.0.fault);
         if let Some((target, times)) = fault.as_mut()
             && *target == call
             && *times > 0
@@ -125,28 +218,16 @@ impl aws_sdk_ec2::config::Intercept for Recorder {
             return Ok(());
         };
         let body = context.response().body().bytes().map(String::from_utf8_lossy);
-        if let (Some(entry), Some(body)) = (lock(&REQUESTS).get_mut(index), body) {
+        if let (Some(entry), Some(body)) = (lock(&self.0.requests).get_mut(index), body) {
             entry.response = Some(body.into_owned());
         }
         Ok(())
     }
 }
 
-/// The requests recorded since the test began, with their answers.
-pub fn requests() -> Vec<crate::iam_model::Recorded> {
-    lock(&REQUESTS).clone()
-}
-
-/// Asserts that the drill identity's policy set (docs/iam-policy.json, plus the named
-/// companions from docs/) authorizes every request this test sent, by the authorization
-/// model (tests/it/iam_model): each request's authorizations derived, checked against the
-/// Service Authorization Reference and evaluated as IAM does.
-pub fn assert_authorized(companions: &[&str]) {
-    crate::iam_model::assert_authorized(&requests(), companions);
-}
-
 struct Server {
     url: String,
+    log: Arc<Log>,
     _child: ChildGuard,
 }
 
@@ -186,8 +267,13 @@ fn install(binary: &std::path::Path) {
 
 fn start() -> Server {
     let binary = moto_server();
-    if !binary.exists() {
-        install(&binary);
+    {
+        // Tests lease servers side by side: one installs moto, the others wait for it.
+        static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _installing = lock(&INSTALLING);
+        if !binary.exists() {
+            install(&binary);
+        }
     }
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     // moto_server runs under its venv's python with a watcher that ends it when its stdin
@@ -211,6 +297,7 @@ fn start() -> Server {
     }
     Server {
         url,
+        log: Arc::default(),
         _child: ChildGuard(child),
     }
 }
@@ -226,26 +313,6 @@ script = sys.argv[1]
 sys.argv = [script] + sys.argv[2:]
 runpy.run_path(script, run_name="__main__")
 "#;
-
-static SERVER: OnceLock<Server> = OnceLock::new();
-static LOCK: Mutex<()> = Mutex::const_new(());
-
-/// Exclusive use of a freshly reset moto; hold the guard for the whole test.
-pub async fn moto() -> (MutexGuard<'static, ()>, String) {
-    let guard = LOCK.lock().await;
-    let url = SERVER.get_or_init(start).url.clone();
-    reset(&url);
-    lock(&MUTATIONS).clear();
-    lock(&SEQUENCE).clear();
-    lock(&REQUESTS).clear();
-    *lock(&FAULT) = None;
-    (guard, url)
-}
-
-/// The running server's address (after `moto()`).
-pub fn current_url() -> String {
-    SERVER.get_or_init(start).url.clone()
-}
 
 /// POST /moto-api/reset: wipes every service's state.
 fn reset(url: &str) {
@@ -282,7 +349,11 @@ macro_rules! moto_client {
             .endpoint_url($url)
             .retry_config($service::config::retry::RetryConfig::disabled())
             .credentials_provider(credentials);
-        let config = if $record { config.interceptor(Recorder) } else { config };
+        let config = if $record {
+            config.interceptor(Recorder(log_of($url)))
+        } else {
+            config
+        };
         $service::Client::from_conf(config.build())
     }};
 }
@@ -297,7 +368,11 @@ fn s3_client(url: &str, record: bool) -> aws_sdk_s3::Client {
         .force_path_style(true)
         .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
         .credentials_provider(credentials);
-    let config = if record { config.interceptor(Recorder) } else { config };
+    let config = if record {
+        config.interceptor(Recorder(log_of(url)))
+    } else {
+        config
+    };
     aws_sdk_s3::Client::from_conf(config.build())
 }
 
@@ -319,63 +394,55 @@ pub fn tagging(url: &str) -> aws_sdk_resourcegroupstagging::Client {
     moto_client!(aws_sdk_resourcegroupstagging, url, false)
 }
 
-/// An SSM client whose calls matching `rules` are answered by the mocks (what moto
-/// lacks: DescribeInstanceInformation, real command output), the rest by moto.
-pub fn ssm_with_mocks(url: &str, rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_ssm::Client {
-    let credentials = aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "moto");
-    let mut mocks = aws_smithy_mocks::MockResponseInterceptor::new()
-        .rule_mode(aws_smithy_mocks::RuleMode::MatchAny)
-        .allow_passthrough();
-    for rule in rules {
-        mocks = mocks.with_rule(rule);
-    }
-    let config = aws_sdk_ssm::Config::builder()
-        .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
-        .region(aws_sdk_ssm::config::Region::new(REGION))
-        .endpoint_url(url)
-        .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
-        .credentials_provider(credentials)
-        .interceptor(Recorder)
-        .interceptor(mocks);
-    aws_sdk_ssm::Client::from_conf(config.build())
+/// A client of one service whose calls matching `rules` are answered by the mocks, the
+/// rest by moto, recorded in the server's log.
+macro_rules! mocked_client {
+    ($service:ident, $url:expr, $rules:expr) => {{
+        let credentials = aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "moto");
+        let mut mocks = aws_smithy_mocks::MockResponseInterceptor::new()
+            .rule_mode(aws_smithy_mocks::RuleMode::MatchAny)
+            .allow_passthrough();
+        for rule in $rules {
+            mocks = mocks.with_rule(rule);
+        }
+        let config = $service::Config::builder()
+            .behavior_version($service::config::BehaviorVersion::latest())
+            .region($service::config::Region::new(REGION))
+            .endpoint_url($url)
+            .retry_config($service::config::retry::RetryConfig::disabled())
+            .credentials_provider(credentials)
+            .interceptor(Recorder(log_of($url)))
+            .interceptor(mocks);
+        $service::Client::from_conf(config.build())
+    }};
 }
 
-/// An IAM client whose calls matching `rules` are answered by the mocks (what moto lacks:
-/// SimulatePrincipalPolicy), the rest by moto.
+/// An SSM client: what moto lacks (DescribeInstanceInformation, real command output) mocked.
+pub fn ssm_with_mocks(url: &str, rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_ssm::Client {
+    mocked_client!(aws_sdk_ssm, url, rules)
+}
+
+/// An IAM client: what moto lacks (SimulatePrincipalPolicy) mocked.
 pub fn iam_with_mocks(url: &str, rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_iam::Client {
-    let credentials = aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "moto");
-    let mut mocks = aws_smithy_mocks::MockResponseInterceptor::new()
-        .rule_mode(aws_smithy_mocks::RuleMode::MatchAny)
-        .allow_passthrough();
-    for rule in rules {
-        mocks = mocks.with_rule(rule);
-    }
-    let config = aws_sdk_iam::Config::builder()
-        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-        .region(aws_sdk_iam::config::Region::new(REGION))
-        .endpoint_url(url)
-        .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())
-        .credentials_provider(credentials)
-        .interceptor(Recorder)
-        .interceptor(mocks);
-    aws_sdk_iam::Client::from_conf(config.build())
+    mocked_client!(aws_sdk_iam, url, rules)
 }
 
 /// A Backup client answered by the mocks alone (moto has no recovery points or restore
-/// jobs).
-pub fn backup_with_mocks(rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_backup::Client {
+/// jobs), recorded in the log of the moto server at `url` when the test leases one.
+pub fn backup_with_mocks(url: Option<&str>, rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_backup::Client {
     let credentials = aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "mock");
     let mut mocks = aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(aws_smithy_mocks::RuleMode::MatchAny);
     for rule in rules {
         mocks = mocks.with_rule(rule);
     }
+    let log = url.map(log_of).unwrap_or_default();
     let config = aws_sdk_backup::Config::builder()
         .behavior_version(aws_sdk_backup::config::BehaviorVersion::latest())
         .region(aws_sdk_backup::config::Region::new(REGION))
         .http_client(aws_smithy_mocks::create_mock_http_client())
         .retry_config(aws_sdk_backup::config::retry::RetryConfig::disabled())
         .credentials_provider(credentials)
-        .interceptor(Recorder)
+        .interceptor(Recorder(log))
         .interceptor(mocks);
     aws_sdk_backup::Client::from_conf(config.build())
 }
