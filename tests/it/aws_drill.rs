@@ -251,7 +251,19 @@ pub async fn seed_production(setup: &Clients) -> (String, String) {
         .send()
         .await
         .unwrap();
-    let images = setup.ec2.describe_images().send().await.unwrap();
+    // Filtered: moto holds 1,301 AMIs in us-east-1, and rendering them all takes a second.
+    let images = setup
+        .ec2
+        .describe_images()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("name")
+                .values("al2023-ami-2023*")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
     let image = images
         .images()
         .iter()
@@ -342,10 +354,12 @@ pub fn cloud_with(url: &str, ssm: aws_sdk_ssm::Client, backup: Option<aws_sdk_ba
     if let Some(backup) = backup {
         clients.backup = backup;
     }
+    // moto answers at once: the pace between two observation calls to a service is
+    // 50 ms, not AWS's second (tests/it/aws_observe.rs checks the second on its own cloud).
     AwsCloud::from_clients(clients, moto::REGION).with_waits(Waits {
         poll: Duration::from_millis(50),
         deletion: Duration::from_secs(20),
-        ..Waits::default()
+        per_service: Duration::from_millis(50),
     })
 }
 

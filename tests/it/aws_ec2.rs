@@ -51,7 +51,8 @@ async fn seed(ec2: &aws_sdk_ec2::Client, kms_key: &str) -> Production {
         .to_owned();
     for _ in 0..2 {
         ec2.create_snapshot().volume_id(&volume).send().await.unwrap();
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        // Snapshot times are whole seconds (at most now's): keep them apart.
+        moto::past_the_second_of(jiff::Timestamp::now()).await;
     }
     Production {
         volume,

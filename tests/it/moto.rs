@@ -464,3 +464,11 @@ pub fn postgres(
 pub fn cloud(url: &str) -> AwsCloud {
     AwsCloud::from_clients(clients(url), REGION)
 }
+
+/// Returns once the clock has entered the whole second after `since`'s: moto's snapshot
+/// times are whole seconds, so two snapshots taken either side of it are ordered.
+pub async fn past_the_second_of(since: jiff::Timestamp) {
+    while jiff::Timestamp::now().as_second() <= since.as_second() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

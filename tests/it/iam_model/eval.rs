@@ -69,29 +69,48 @@ pub struct Policy {
 /// A statement whose applicability cannot be decided (e.g. an unparsable context value) makes the result Err
 /// only when the decision depends on it.
 pub fn evaluate(identity: &[Policy], boundary: Option<&Policy>, request: &Request) -> Result<Decision, String> {
-    // Parse everything first so a malformed document is an error whatever the request.
-    let identity = identity.iter().map(parse_policy).collect::<Result<Vec<_>, _>>()?;
-    let boundary = boundary.map(parse_policy).transpose()?;
-    // "Policy evaluation logic" / "The difference between explicit and implicit denies": an applicable Deny
-    // trumps any Allow; "Permissions boundaries for IAM entities": an explicit deny in either policy type
-    // overrides the allow.
-    if let Some((policy, sid)) = first_applying(identity.iter().chain(boundary.iter()), Effect::Deny, request)? {
-        return Ok(Decision::ExplicitDeny { policy, sid });
+    Parsed::new(identity, boundary)?.evaluate(request)
+}
+
+/// Policies parsed once, to evaluate many requests (the recorded drills make thousands).
+pub struct Parsed {
+    identity: Vec<ParsedPolicy>,
+    boundary: Option<ParsedPolicy>,
+}
+
+impl Parsed {
+    /// Parses everything first so a malformed document is an error whatever the request.
+    pub fn new(identity: &[Policy], boundary: Option<&Policy>) -> Result<Parsed, String> {
+        Ok(Parsed {
+            identity: identity.iter().map(parse_policy).collect::<Result<Vec<_>, _>>()?,
+            boundary: boundary.map(parse_policy).transpose()?,
+        })
     }
-    // Without an applicable Allow the request is implicitly denied (IAM principals are denied by default).
-    let Some((policy, sid)) = first_applying(identity.iter(), Effect::Allow, request)? else {
-        return Ok(Decision::ImplicitDeny);
-    };
-    // "Permissions boundaries for IAM entities": effective permissions are what both the identity-based policies
-    // and the boundary allow; the boundary grants nothing on its own.
-    let boundary_allows = match &boundary {
-        Some(boundary) => first_applying(std::iter::once(boundary), Effect::Allow, request)?.is_some(),
-        None => true,
-    };
-    if !boundary_allows {
-        return Ok(Decision::ImplicitDeny);
+
+    /// The decision on one request (see [`evaluate`]).
+    pub fn evaluate(&self, request: &Request) -> Result<Decision, String> {
+        let (identity, boundary) = (&self.identity, &self.boundary);
+        // "Policy evaluation logic" / "The difference between explicit and implicit denies": an applicable Deny
+        // trumps any Allow; "Permissions boundaries for IAM entities": an explicit deny in either policy type
+        // overrides the allow.
+        if let Some((policy, sid)) = first_applying(identity.iter().chain(boundary.iter()), Effect::Deny, request)? {
+            return Ok(Decision::ExplicitDeny { policy, sid });
+        }
+        // Without an applicable Allow the request is implicitly denied (IAM principals are denied by default).
+        let Some((policy, sid)) = first_applying(identity.iter(), Effect::Allow, request)? else {
+            return Ok(Decision::ImplicitDeny);
+        };
+        // "Permissions boundaries for IAM entities": effective permissions are what both the identity-based
+        // policies and the boundary allow; the boundary grants nothing on its own.
+        let boundary_allows = match boundary {
+            Some(boundary) => first_applying(std::iter::once(boundary), Effect::Allow, request)?.is_some(),
+            None => true,
+        };
+        if !boundary_allows {
+            return Ok(Decision::ImplicitDeny);
+        }
+        Ok(Decision::Allowed { policy, sid })
     }
-    Ok(Decision::Allowed { policy, sid })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

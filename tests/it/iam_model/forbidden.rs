@@ -7,7 +7,7 @@
 use firedrill::cloud::Tags;
 use firedrill::cloud::aws::authorization::{self as auth, Authorization, Existing};
 
-use super::{decide, eval, policy, policy_set, scope};
+use super::{decide_parsed, eval, parse, policy, policy_set, scope};
 
 const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/firedrill/firedrill-runner-boundary";
 
@@ -415,9 +415,10 @@ fn catalogue() -> Vec<Case> {
 }
 
 fn allowed(policies: &[eval::Policy], auths: &[Authorization]) -> bool {
+    let parsed = parse(policies);
     auths
         .iter()
-        .all(|a| matches!(decide(policies, a), eval::Decision::Allowed { .. }))
+        .all(|a| matches!(decide_parsed(&parsed, a), eval::Decision::Allowed { .. }))
 }
 
 #[test]

@@ -101,12 +101,24 @@ fn missing_required(auths: &[Authorization]) -> Vec<String> {
 
 /// The decision of the policy set on one authorization.
 pub fn decide(policies: &[eval::Policy], auth: &Authorization) -> eval::Decision {
+    decide_parsed(&parse(policies), auth)
+}
+
+/// The policies parsed once, for many decisions.
+pub fn parse(policies: &[eval::Policy]) -> eval::Parsed {
+    eval::Parsed::new(policies, None).unwrap_or_else(|e| panic!("cannot parse the policies: {e}"))
+}
+
+/// What `parsed` decides on one derived authorization.
+pub fn decide_parsed(parsed: &eval::Parsed, auth: &Authorization) -> eval::Decision {
     let request = eval::Request {
         action: &auth.action,
         resource: &auth.resource,
         context: &auth.context,
     };
-    eval::evaluate(policies, None, &request).unwrap_or_else(|e| panic!("cannot evaluate {auth:?}: {e}"))
+    parsed
+        .evaluate(&request)
+        .unwrap_or_else(|e| panic!("cannot evaluate {auth:?}: {e}"))
 }
 
 /// The authorizations of the recorded requests, or what could not be derived.
@@ -134,10 +146,11 @@ pub fn derive_all(requests: &[Recorded]) -> (Vec<(String, Vec<Authorization>)>, 
 
 /// The denials of the policy set over derived authorizations, one line each.
 pub fn denials(policies: &[eval::Policy], derived: &[(String, Vec<Authorization>)]) -> Vec<String> {
+    let parsed = parse(policies);
     let mut out = Vec::new();
     for (operation, auths) in derived {
         for auth in auths {
-            let decision = decide(policies, auth);
+            let decision = decide_parsed(&parsed, auth);
             if !matches!(decision, eval::Decision::Allowed { .. }) {
                 out.push(format!(
                     "{operation}: {} on {} is {decision:?}",

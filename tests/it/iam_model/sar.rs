@@ -4,6 +4,7 @@
 //! the request and to each resource type. Found through `FIREDRILL_IAM_DEFINITION`, or in
 //! target/iam-venv, where it is installed on first use if missing.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -117,7 +118,18 @@ pub fn arn_is_of(service: &str, kind: &str, arn: &str) -> bool {
     template_regex(template).is_match(arn)
 }
 
+/// The template's regex, compiled once: the derivation asks it of every recorded
+/// request's resources, thousands of times per test.
 fn template_regex(template: &str) -> regex::Regex {
+    static COMPILED: std::sync::Mutex<BTreeMap<String, regex::Regex>> = std::sync::Mutex::new(BTreeMap::new());
+    let mut compiled = COMPILED.lock().unwrap_or_else(|p| p.into_inner());
+    compiled
+        .entry(template.to_owned())
+        .or_insert_with(|| compile_template(template))
+        .clone()
+}
+
+fn compile_template(template: &str) -> regex::Regex {
     let mut pattern = String::from("^");
     let mut rest = template;
     while let Some(start) = rest.find("${") {
