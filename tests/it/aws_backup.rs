@@ -129,7 +129,10 @@ fn backup_rules(snapshot_arn: String, backup_age: jiff::SignedDuration) -> (Vec<
                     .creation_date(job.created_at)
                     .set_completion_date(job.completed_at)
                     .set_created_resource_arn(job.created.clone())
-                    .expected_completion_time_minutes(3)
+                    // No ExpectedCompletionTimeMinutes (optional in the answer): AWS's
+                    // whole minutes would plan the first look minutes after a job this
+                    // emulator ends in half a second. Its reading is unit-tested in
+                    // src/cloud/aws/backup.rs.
                     .resource_type("EBS")
                     .build()
             })

@@ -20,7 +20,6 @@ use firedrill::plan;
 use firedrill::result::DrillResult;
 use firedrill::runner::{self, Reporter, RunOptions};
 use firedrill::scenario::{self, LoadedScenario};
-use futures::StreamExt;
 
 use crate::moto;
 use crate::support::root;
@@ -658,50 +657,28 @@ const MATRIX_CASES_AT_ONCE: usize = 4;
 async fn a_failure_at_each_aws_call_ends_right_and_leaves_nothing() {
     let watermark = jiff::Timestamp::now()
         .saturating_sub(jiff::SignedDuration::from_hours(2))
-        .unwrap();
-    let run = |fault: Option<String>| {
-        let watermark = watermark.to_string();
-        async move {
-            let (server, url) = moto::moto().await;
-            let setup = moto::setup_clients(&url);
-            let (volume, image) = seed_production(&setup).await;
-            let before = production(&setup).await;
-            let mocked = fault.as_deref().filter(|f| MOCKED.contains(f));
-            if let Some(operation) = fault.as_deref().filter(|f| !MOCKED.contains(f)) {
-                server.inject_fault(operation, 1);
-            }
-            let (rules, _) = ssm_rules_failing(canned_outputs(&watermark), mocked);
-            let rules: Vec<&Rule> = rules.iter().collect();
-            let cloud = cloud_with(&url, moto::ssm_with_mocks(&url, &rules), None);
-            let result = drill(&cloud, &load(&matrix_scenario(&volume, &image))).await;
-            server.inject_fault("none", 0);
-            let label = fault.unwrap_or_else(|| "no fault".to_owned());
-            let left = cloud.list_by_tag(TAG_RUN_ID, Some(&result.run_id)).await.unwrap();
-            assert!(left.is_empty(), "{label}: left behind: {left:#?}");
-            assert_eq!(production(&setup).await, before, "{label}: production is unchanged");
-            (result, server.sequence())
-        }
-    };
-    let (baseline, calls) = Box::pin(run(None)).await;
+        .unwrap()
+        .to_string();
+    let (server, url) = moto::moto().await;
+    let account = Box::pin(Production::seed(&url)).await;
+    let baseline = Box::pin(account.drill_with_fault(&server, &watermark, None)).await;
     assert_eq!(baseline.outcome, Outcome::Passed, "{:#?}", baseline.reasons);
     let teardown_start = baseline.teardown.started_at.expect("teardown ran");
     let mut operations: Vec<(String, bool)> = Vec::new();
-    for (at, operation) in &calls {
+    for (at, operation) in &server.sequence() {
         if !operations.iter().any(|(o, _)| o == operation) {
             operations.push((operation.clone(), *at < teardown_start));
         }
     }
+    drop(server);
     assert!(operations.len() > 30, "the drill's calls were recorded: {operations:?}");
-    // The cases share nothing (each leases its own moto server): run them side by side.
-    let results: Vec<(String, bool, DrillResult)> = futures::stream::iter(operations.clone())
-        .map(|(operation, forward)| {
-            let run = &run;
-            // Boxed: the drills side by side would not fit the test thread's stack.
-            Box::pin(async move { (operation.clone(), forward, run(Some(operation)).await.0) })
-        })
-        .buffer_unordered(MATRIX_CASES_AT_ONCE)
-        .collect()
-        .await;
+    // The cases share nothing but a server's seeded production, which each case leaves
+    // as it found it (asserted): a few servers, each running cases until none is left.
+    let queue = Mutex::new(operations.clone());
+    let results: Vec<Vec<(String, bool, DrillResult)>> =
+        futures::future::join_all((0..MATRIX_CASES_AT_ONCE).map(|_| Box::pin(fault_cases(&queue, &watermark)))).await;
+    let results: Vec<(String, bool, DrillResult)> = results.into_iter().flatten().collect();
+    assert_eq!(results.len(), operations.len(), "every case ran");
     for (operation, forward, result) in &results {
         let forward = *forward;
         let tolerated = !forward || operation == "rds:DescribeEvents";
@@ -722,6 +699,74 @@ async fn a_failure_at_each_aws_call_ends_right_and_leaves_nothing() {
         operations.iter().filter(|(_, f)| *f).count(),
         operations.iter().filter(|(_, f)| !*f).count()
     );
+}
+
+/// One moto server's share of the fault matrix: production seeded once, then the cases
+/// taken from `queue` one after another; at the end no resource of any run is left.
+async fn fault_cases(queue: &Mutex<Vec<(String, bool)>>, watermark: &str) -> Vec<(String, bool, DrillResult)> {
+    let (server, url) = moto::moto().await;
+    let account = Production::seed(&url).await;
+    let mut results = Vec::new();
+    loop {
+        let Some((operation, forward)) = queue.lock().unwrap().pop() else {
+            break;
+        };
+        let result = account.drill_with_fault(&server, watermark, Some(&operation)).await;
+        results.push((operation, forward, result));
+    }
+    let left = account.cloud.list_by_tag(TAG_RUN_ID, None).await.unwrap();
+    assert!(left.is_empty(), "left behind by the cases on {url}: {left:#?}");
+    results
+}
+
+/// A moto server's production (seeded), as it looked before any drill.
+struct Production {
+    url: String,
+    setup: Clients,
+    volume: String,
+    image: String,
+    before: String,
+    cloud: AwsCloud,
+}
+
+impl Production {
+    async fn seed(url: &str) -> Self {
+        let setup = moto::setup_clients(url);
+        let (volume, image) = seed_production(&setup).await;
+        let before = production(&setup).await;
+        Production {
+            url: url.to_owned(),
+            cloud: moto::cloud(url),
+            setup,
+            volume,
+            image,
+            before,
+        }
+    }
+
+    /// The matrix scenario drilled with the first call of `fault` failing (SSM's calls
+    /// through mocks, the others injected at moto); asserts that nothing with the run's
+    /// tag is left and that production is as it was.
+    async fn drill_with_fault(&self, server: &moto::Moto, watermark: &str, fault: Option<&str>) -> DrillResult {
+        let mocked = fault.filter(|f| MOCKED.contains(f));
+        if let Some(operation) = fault.filter(|f| !MOCKED.contains(f)) {
+            server.inject_fault(operation, 1);
+        }
+        let (rules, _) = ssm_rules_failing(canned_outputs(watermark), mocked);
+        let rules: Vec<&Rule> = rules.iter().collect();
+        let cloud = cloud_with(&self.url, moto::ssm_with_mocks(&self.url, &rules), None);
+        let result = drill(&cloud, &load(&matrix_scenario(&self.volume, &self.image))).await;
+        server.inject_fault("none", 0);
+        let label = fault.unwrap_or("no fault");
+        let left = cloud.list_by_tag(TAG_RUN_ID, Some(&result.run_id)).await.unwrap();
+        assert!(left.is_empty(), "{label}: left behind: {left:#?}");
+        assert_eq!(
+            production(&self.setup).await,
+            self.before,
+            "{label}: production is unchanged"
+        );
+        result
+    }
 }
 
 #[tokio::test]

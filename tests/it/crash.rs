@@ -114,7 +114,7 @@ impl Workspace {
     /// every restore job has had time to complete and create its resource (the sim
     /// completes jobs whenever any process looks at the account, as a dry run does).
     fn created_and_left(&self) -> Vec<String> {
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        self.wait_for_restore_jobs();
         let look = self.cleanup(&["--all", "--dry-run"]);
         assert!(look.status.code().is_some(), "{}", stderr(&look));
         self.resources()
@@ -146,6 +146,34 @@ fn sim_resources(state: &Path) -> Vec<(String, String, serde_json::Map<String, s
         .collect()
 }
 
+impl Workspace {
+    /// Until every restore job still running in the account is due to have completed
+    /// (its `ready_at`, on the wall clock the sim keeps), at most five seconds.
+    fn wait_for_restore_jobs(&self) {
+        let Ok(text) = std::fs::read_to_string(self.state()) else {
+            return;
+        };
+        let state: serde_json::Value = serde_json::from_str(&text).expect("the sim state is JSON");
+        let due = state["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .filter(|pair| pair[0]["type"] == "restore_job")
+            .filter(|pair| pair[1]["created"].is_null() && pair[1]["failed"] != true)
+            .filter_map(|pair| pair[1]["ready_at"].as_str()?.parse::<jiff::Timestamp>().ok())
+            .max();
+        let Some(due) = due else { return };
+        let wait = due.duration_since(jiff::Timestamp::now());
+        let wait = std::time::Duration::try_from(wait).unwrap_or_default();
+        assert!(
+            wait <= std::time::Duration::from_secs(5),
+            "a restore job due in {wait:?}"
+        );
+        // The sim's clock and this one are the same clock: a few ms past `ready_at`.
+        std::thread::sleep(wait + std::time::Duration::from_millis(20));
+    }
+}
+
 /// Cleans up a run by name, forced; once more after a second if a restore job it
 /// found was still running (its resource appears only when it completes).
 fn forced_cleanup(space: &Workspace, run_id: &str) -> Output {
@@ -159,55 +187,75 @@ fn forced_cleanup(space: &Workspace, run_id: &str) -> Output {
 
 #[test]
 fn a_drill_killed_at_any_of_20_events_is_cleaned_up_completely() {
-    let mut crashed = 0;
-    for point in CRASH_POINTS {
-        let space = Workspace::new();
-        let run = space.run(SCENARIO, Some(point));
-        assert_eq!(run.status.code(), None, "{point}: killed by SIGABRT, {}", stderr(&run));
-        assert!(
-            stderr(&run).contains("crash point reached"),
-            "{point}: {}",
-            stderr(&run)
-        );
-        crashed += 1;
-        let run_id = space.run_id("crash");
-        let before = space.tagged(&run_id);
-
-        // Inside its lease (max_duration 1h), the run is never touched without --force.
-        let sweep = space.cleanup(&["--all"]);
-        assert_eq!(sweep.status.code(), Some(0), "{point}: {}", stderr(&sweep));
-        assert_eq!(
-            space.tagged(&run_id),
-            before,
-            "{point}: cleanup --all left the leased run alone"
-        );
-        let scenario = space.cleanup(&["--scenario", "crash"]);
-        assert_eq!(space.tagged(&run_id), before, "{point}: so did --scenario");
-        if !before.is_empty() {
-            assert!(
-                stdout(&sweep).contains("inside its lease"),
-                "{point}: {}",
-                stdout(&sweep)
-            );
-            assert!(stdout(&scenario).contains("inside its lease"), "{point}");
+    // Each point has a workspace (history and sim state) of its own: run them side by
+    // side, a few at a time.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let crashed = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..CRASH_POINTS_AT_ONCE {
+            scope.spawn(|| {
+                while let Some(point) = CRASH_POINTS.get(next.fetch_add(1, std::sync::atomic::Ordering::SeqCst)) {
+                    killed_and_cleaned_up(point);
+                    crashed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
         }
-
-        let cleaned = forced_cleanup(&space, &run_id);
-        assert_eq!(
-            cleaned.status.code(),
-            Some(0),
-            "{point}: {}\n{}",
-            stdout(&cleaned),
-            stderr(&cleaned)
-        );
-        assert!(space.tagged(&run_id).is_empty(), "{point}: {:?}", space.tagged(&run_id));
-        assert!(
-            space.created_and_left().is_empty(),
-            "{point}: left {:?}",
-            space.created_and_left()
-        );
-    }
+    });
+    let crashed = crashed.into_inner();
+    assert_eq!(crashed, CRASH_POINTS.len());
     println!("{crashed} crash points: killed, cleaned up, nothing left");
+}
+
+/// How many crash points run at once (each spawns one firedrill process at a time).
+const CRASH_POINTS_AT_ONCE: usize = 4;
+
+/// A drill killed at `point`; inside its lease cleanup leaves it alone, forced it
+/// removes everything the run created.
+fn killed_and_cleaned_up(point: &str) {
+    let space = Workspace::new();
+    let run = space.run(SCENARIO, Some(point));
+    assert_eq!(run.status.code(), None, "{point}: killed by SIGABRT, {}", stderr(&run));
+    assert!(
+        stderr(&run).contains("crash point reached"),
+        "{point}: {}",
+        stderr(&run)
+    );
+    let run_id = space.run_id("crash");
+    let before = space.tagged(&run_id);
+
+    // Inside its lease (max_duration 1h), the run is never touched without --force.
+    let sweep = space.cleanup(&["--all"]);
+    assert_eq!(sweep.status.code(), Some(0), "{point}: {}", stderr(&sweep));
+    assert_eq!(
+        space.tagged(&run_id),
+        before,
+        "{point}: cleanup --all left the leased run alone"
+    );
+    let scenario = space.cleanup(&["--scenario", "crash"]);
+    assert_eq!(space.tagged(&run_id), before, "{point}: so did --scenario");
+    if !before.is_empty() {
+        assert!(
+            stdout(&sweep).contains("inside its lease"),
+            "{point}: {}",
+            stdout(&sweep)
+        );
+        assert!(stdout(&scenario).contains("inside its lease"), "{point}");
+    }
+
+    let cleaned = forced_cleanup(&space, &run_id);
+    assert_eq!(
+        cleaned.status.code(),
+        Some(0),
+        "{point}: {}\n{}",
+        stdout(&cleaned),
+        stderr(&cleaned)
+    );
+    assert!(space.tagged(&run_id).is_empty(), "{point}: {:?}", space.tagged(&run_id));
+    assert!(
+        space.created_and_left().is_empty(),
+        "{point}: left {:?}",
+        space.created_and_left()
+    );
 }
 
 #[test]

@@ -360,18 +360,7 @@ impl AwsCloud {
             let Some(job) = listed.get(id) else { continue };
             let status = match job.status() {
                 Some(RestoreJobStatus::Completed) => self.completed_job(id, job).await?,
-                Some(RestoreJobStatus::Aborted | RestoreJobStatus::Failed) => RestoreStatus::Failed {
-                    message: format!(
-                        "AWS Backup restore job {id} {}: {}",
-                        job.status().map(|s| s.as_str()).unwrap_or_default(),
-                        job.status_message().unwrap_or("no reason given")
-                    ),
-                },
-                _ => RestoreStatus::Running {
-                    expected_minutes: job
-                        .expected_completion_time_minutes()
-                        .and_then(|m| u32::try_from(m).ok()),
-                },
+                _ => unfinished_status(id, job),
             };
             statuses.insert(id.clone(), status);
         }
@@ -502,6 +491,26 @@ impl AwsCloud {
             .to_owned();
         *self.account.lock().unwrap_or_else(|p| p.into_inner()) = Some(account.clone());
         Ok(account)
+    }
+}
+
+/// The status of a job that has not completed: aborted and failed jobs with AWS's reason;
+/// any other job runs, with AWS's estimate of its total time where it gives one
+/// (`ExpectedCompletionTimeMinutes` is optional in `ListRestoreJobs`' answer).
+fn unfinished_status(id: &str, job: &aws_sdk_backup::types::RestoreJobsListMember) -> RestoreStatus {
+    match job.status() {
+        Some(status @ (RestoreJobStatus::Aborted | RestoreJobStatus::Failed)) => RestoreStatus::Failed {
+            message: format!(
+                "AWS Backup restore job {id} {}: {}",
+                status.as_str(),
+                job.status_message().unwrap_or("no reason given")
+            ),
+        },
+        _ => RestoreStatus::Running {
+            expected_minutes: job
+                .expected_completion_time_minutes()
+                .and_then(|m| u32::try_from(m).ok()),
+        },
     }
 }
 
@@ -656,5 +665,47 @@ mod tests {
             Some("2026-11-25T12:00:00Z".parse().unwrap())
         );
         assert_eq!(run_start("no-time-here"), None);
+    }
+
+    #[test]
+    fn an_unfinished_job_runs_with_aws_estimate_or_fails_with_its_reason() {
+        use aws_sdk_backup::types::RestoreJobsListMember as Job;
+        let job = |status: RestoreJobStatus, minutes: Option<i64>| {
+            Job::builder()
+                .status(status)
+                .set_expected_completion_time_minutes(minutes)
+                .build()
+        };
+        let running = |minutes| RestoreStatus::Running {
+            expected_minutes: minutes,
+        };
+        assert_eq!(
+            unfinished_status("j", &job(RestoreJobStatus::Running, Some(3))),
+            running(Some(3))
+        );
+        assert_eq!(
+            unfinished_status("j", &job(RestoreJobStatus::Pending, None)),
+            running(None)
+        );
+        assert_eq!(
+            unfinished_status("j", &job(RestoreJobStatus::Running, Some(-1))),
+            running(None),
+            "a nonsensical estimate is no estimate"
+        );
+        let failed = Job::builder()
+            .status(RestoreJobStatus::Failed)
+            .status_message("Insufficient capacity")
+            .build();
+        assert_eq!(
+            unfinished_status("job-1", &failed),
+            RestoreStatus::Failed {
+                message: "AWS Backup restore job job-1 FAILED: Insufficient capacity".into()
+            }
+        );
+        let aborted = job(RestoreJobStatus::Aborted, None);
+        assert!(matches!(
+            unfinished_status("job-2", &aborted),
+            RestoreStatus::Failed { message } if message.ends_with("ABORTED: no reason given")
+        ));
     }
 }
