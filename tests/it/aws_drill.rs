@@ -483,7 +483,7 @@ checks:
     )
 }
 
-fn canned_outputs(watermark: &str) -> BTreeMap<String, Canned> {
+pub fn canned_outputs(watermark: &str) -> BTreeMap<String, Canned> {
     BTreeMap::from([
         ("row-counts".to_owned(), Canned::ok("rows.orders=1200\n")),
         ("pitr-rows".to_owned(), Canned::ok("rows.orders=1250\n")),
@@ -613,7 +613,7 @@ const MOCKED: [&str; 3] = [
 ];
 
 /// The matrix's drill: one database, one volume, the launched runner, two checks.
-fn matrix_scenario(volume: &str, image: &str) -> String {
+pub fn matrix_scenario(volume: &str, image: &str) -> String {
     format!(
         r#"
 name: aws-faults

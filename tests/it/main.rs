@@ -1,6 +1,7 @@
 //! Integration tests of the `firedrill` binary: one test binary, a module per command.
 
 mod aws_backup;
+mod aws_consistency;
 mod aws_coverage;
 mod aws_drill;
 mod aws_ec2;
@@ -9,6 +10,7 @@ mod aws_network;
 mod aws_observe;
 mod aws_preflight;
 mod aws_rds;
+mod aws_rules;
 mod aws_validate_job;
 mod crash;
 mod deploy;

@@ -66,6 +66,27 @@ impl Drop for Moto {
 }
 
 impl Moto {
+    /// Switches on the emulator's `rules` (tests/it/aws_rules.rs), replacing any before.
+    pub fn emulate(&self, rules: &[crate::aws_rules::Rule]) {
+        let rules = serde_json::to_string(rules).expect("rules are JSON");
+        request(&self.server.url, "POST", "/firedrill-emulator/rules", &rules);
+    }
+
+    /// How often each rule switched on was given, by name.
+    pub fn rules_given(&self) -> Vec<(String, u32)> {
+        let listed = request(&self.server.url, "GET", "/firedrill-emulator/rules", "");
+        let rules: Vec<serde_json::Value> = serde_json::from_str(&listed).expect("the emulator lists its rules");
+        rules
+            .iter()
+            .map(|r| {
+                (
+                    r["rule"].as_str().unwrap_or_default().to_owned(),
+                    r["given"].as_u64().unwrap_or(0) as u32,
+                )
+            })
+            .collect()
+    }
+
     /// Makes the first `times` calls of `operation` (`service:Operation`) fail.
     pub fn inject_fault(&self, operation: &str, times: u32) {
         *lock(&self.server.log.fault) = Some((operation.to_owned(), times));
@@ -276,12 +297,14 @@ fn start() -> Server {
         }
     }
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    // moto_server runs under its venv's python with a watcher that ends it when its stdin
-    // closes, that is when this test process ends however it ends (statics are never
-    // dropped, so the guard below does not run at exit).
+    // moto_server runs inside the emulator (tests/aws-emulator/emulator.py) under its
+    // venv's python, which ends it when its stdin closes, that is when this test process
+    // ends however it ends (statics are never dropped, so the guard below does not run
+    // at exit).
     let python = binary.with_file_name("python3");
     let child = Command::new(&python)
-        .args(["-c", STOP_WITH_PARENT, binary.to_str().expect("a UTF-8 path")])
+        .arg(root().join("tests/aws-emulator/emulator.py"))
+        .arg(&binary)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         .stdin(Stdio::piped())
@@ -302,36 +325,28 @@ fn start() -> Server {
     }
 }
 
-/// Runs the moto_server script given first, ending the process once stdin closes.
-///
-/// Of AWS's managed policies it keeps only the one a drill attaches (the runner's
-/// AmazonSSMManagedInstanceCore): moto re-parses all of them (4.7 MB of JSON) whenever
-/// a reset IAM is first used, about 2 s of CPU per test on 2 cores, for nothing.
-const STOP_WITH_PARENT: &str = r#"
-import json, os, runpy, sys, threading
-def watch():
-    sys.stdin.read()
-    os._exit(0)
-threading.Thread(target=watch, daemon=True).start()
-import moto.iam.models as iam
-ATTACHED = {"AmazonSSMManagedInstanceCore"}
-everything = json.loads(iam.aws_managed_policies_data)
-iam.aws_managed_policies_data = json.dumps({k: v for k, v in everything.items() if k in ATTACHED})
-script = sys.argv[1]
-sys.argv = [script] + sys.argv[2:]
-runpy.run_path(script, run_name="__main__")
-"#;
-
-/// POST /moto-api/reset: wipes every service's state.
+/// POST /moto-api/reset: wipes every service's state (and the emulator's rules).
 fn reset(url: &str) {
+    request(url, "POST", "/moto-api/reset", "");
+}
+
+/// Sends `method path` with `body` to the server at `url`; returns the answer's body (a
+/// 200 is asserted).
+fn request(url: &str, method: &str, path: &str, body: &str) -> String {
     let address = url.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(address).expect("moto answers");
-    let request =
-        format!("POST /moto-api/reset HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
     std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
     let mut answer = String::new();
     let _ = std::io::Read::read_to_string(&mut stream, &mut answer);
-    assert!(answer.starts_with("HTTP/1.1 200"), "moto reset: {answer}");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{method} {path}: {answer}");
+    answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
 }
 
 /// Clients of every service, pointed at moto with test credentials; their calls are

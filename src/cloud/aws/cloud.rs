@@ -269,11 +269,12 @@ impl Cloud for AwsCloud {
         statuses.extend(backup?);
         Ok(handles
             .iter()
-            .map(|h| {
-                statuses
-                    .get(&h.tracked.id)
-                    .cloned()
-                    .unwrap_or(RestoreStatus::Running { expected_minutes: None })
+            .map(|h| match (statuses.get(&h.tracked.id), h.tracked.kind) {
+                (Some(status), _) => status.clone(),
+                (None, kind @ (ResourceType::Volume | ResourceType::Instance)) => {
+                    super::consistency::unseen(kind, &h.tracked.id, h.started_at, now)
+                }
+                (None, _) => RestoreStatus::Running { expected_minutes: None },
             })
             .collect())
     }

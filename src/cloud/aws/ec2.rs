@@ -12,6 +12,7 @@ use aws_sdk_ec2::types::{
 };
 use jiff::Timestamp;
 
+use super::consistency::on_fresh_id;
 use super::errors::classify;
 use super::{AwsCloud, timestamp};
 use crate::cloud::{CloudError, Environment, RecoveryPoint, ResourceRef, ResourceType, RestoreStatus, Tags};
@@ -174,8 +175,9 @@ impl AwsCloud {
 
     /// RunInstances into the first private subnet: no public IP, IMDSv2 only, tagged at
     /// creation (instance and its volumes), the token as ClientToken so that a retry
-    /// cannot start a second instance. A profile just made may not be usable for some
-    /// seconds (IAM is eventually consistent): that answer is retried for two minutes.
+    /// cannot start a second instance. The run's own profile, made moments ago, may not be
+    /// usable yet (see `profile_not_yet_visible`): that answer is retried for two minutes;
+    /// a profile the scenario names fails at once.
     async fn launch(
         &self,
         environment: &Environment,
@@ -190,6 +192,7 @@ impl AwsCloud {
             .first()
             .ok_or(CloudError::Failed("no subnet".into()))?;
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+        let just_made = profile.is_some() && profile == environment.instance_profile.as_deref();
         loop {
             let launched = self
                 .clients
@@ -228,7 +231,7 @@ impl AwsCloud {
                     return Ok(ResourceRef::new(ResourceType::Instance, id));
                 }
                 Err(CloudError::Failed(message))
-                    if message.contains("instance profile") && tokio::time::Instant::now() < deadline =>
+                    if just_made && profile_not_yet_visible(&message) && tokio::time::Instant::now() < deadline =>
                 {
                     tokio::time::sleep(self.waits.poll.max(std::time::Duration::from_millis(100))).await;
                 }
@@ -237,16 +240,19 @@ impl AwsCloud {
         }
     }
 
-    /// A volume's state, and whether it is attached to `instance`.
+    /// A volume's state, and whether it is attached to `instance` (a fresh volume is
+    /// asked again while EC2 does not know it yet: consistency.rs).
     async fn volume_attachment(&self, volume: &str, instance: &str) -> Result<(String, bool), CloudError> {
-        let described = self
-            .clients
-            .ec2
-            .describe_volumes()
-            .volume_ids(volume)
-            .send()
-            .await
-            .map_err(|e| classify("ec2:DescribeVolumes", &e))?;
+        let described = on_fresh_id(self.waits.poll, || async {
+            self.clients
+                .ec2
+                .describe_volumes()
+                .volume_ids(volume)
+                .send()
+                .await
+                .map_err(|e| classify("ec2:DescribeVolumes", &e))
+        })
+        .await?;
         let found = described.volumes().first();
         let state = found
             .and_then(|v| v.state())
@@ -271,15 +277,18 @@ impl AwsCloud {
             if self.volume_attachment(volume, instance).await?.1 {
                 continue;
             }
-            self.clients
-                .ec2
-                .attach_volume()
-                .volume_id(volume)
-                .instance_id(instance)
-                .device(device)
-                .send()
-                .await
-                .map_err(|e| classify("ec2:AttachVolume", &e))?;
+            on_fresh_id(self.waits.poll, || async {
+                self.clients
+                    .ec2
+                    .attach_volume()
+                    .volume_id(volume)
+                    .instance_id(instance)
+                    .device(device)
+                    .send()
+                    .await
+                    .map_err(|e| classify("ec2:AttachVolume", &e))
+            })
+            .await?;
             // The check's own timeout bounds this wait.
             while self.volume_attachment(volume, instance).await?.0 != "in-use" {
                 tokio::time::sleep(self.waits.poll).await;
@@ -288,7 +297,8 @@ impl AwsCloud {
         Ok(pending)
     }
 
-    /// The state of many volumes and instances, one describe each per poll.
+    /// The state of many volumes and instances, one describe each per poll; an id EC2
+    /// does not show is absent from the answer.
     pub async fn observe_ec2(
         &self,
         volumes: &[String],
@@ -299,9 +309,17 @@ impl AwsCloud {
         let mut statuses = BTreeMap::new();
         if !volumes.is_empty() {
             self.pace.turn("ec2").await;
+            // By filter, not by id: an id EC2 does not show yet is left out rather than
+            // failing the whole call (consistency.rs), and the caller decides what its
+            // absence means.
             let found = ec2
                 .describe_volumes()
-                .set_volume_ids(Some(volumes.to_vec()))
+                .filters(
+                    Filter::builder()
+                        .name("volume-id")
+                        .set_values(Some(volumes.to_vec()))
+                        .build(),
+                )
                 .send()
                 .await
                 .map_err(|e| classify("ec2:DescribeVolumes", &e))?;
@@ -330,7 +348,12 @@ impl AwsCloud {
             self.pace.turn("ec2").await;
             let found = ec2
                 .describe_instances()
-                .set_instance_ids(Some(instances.to_vec()))
+                .filters(
+                    Filter::builder()
+                        .name("instance-id")
+                        .set_values(Some(instances.to_vec()))
+                        .build(),
+                )
                 .send()
                 .await
                 .map_err(|e| classify("ec2:DescribeInstances", &e))?;
@@ -377,6 +400,16 @@ impl AwsCloud {
     }
 }
 
+/// Whether RunInstances refused an instance profile EC2 cannot see yet. IAM is eventually
+/// consistent ("Changes that I make are not always immediately visible",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency),
+/// and EC2 answers a profile it does not know yet as it answers one that does not exist:
+/// `InvalidParameterValue: Value (NAME) for parameter iamInstanceProfile.name is invalid.
+/// Invalid IAM Instance Profile name` (`iamInstanceProfile.arn` when given by ARN).
+fn profile_not_yet_visible(error: &str) -> bool {
+    error.contains("InvalidParameterValue") && error.contains("iamInstanceProfile.")
+}
+
 fn ready(kind: ResourceType, id: &str, now: Timestamp, outputs: &[(&str, &str)]) -> RestoreStatus {
     let mut map: BTreeMap<String, String> = outputs
         .iter()
@@ -388,5 +421,28 @@ fn ready(kind: ResourceType, id: &str, now: Timestamp, outputs: &[(&str, &str)])
         completed_at: now,
         outputs: map,
         also_created: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profile_ec2_cannot_see_yet_is_told_by_aws_own_answer() {
+        // The answer AWS gives, as CloudError::Failed carries it (errors.rs).
+        let aws = "ec2:RunInstances: InvalidParameterValue: Value (fd-demo-runner) for parameter \
+                   iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name";
+        assert!(profile_not_yet_visible(aws));
+        let by_arn = "ec2:RunInstances: InvalidParameterValue: Value (arn:aws:iam::123456789012:instance-profile/x) \
+                      for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN";
+        assert!(profile_not_yet_visible(by_arn));
+        for other in [
+            "ec2:RunInstances: InvalidParameterValue: Value (t9.huge) for parameter instanceType is invalid.",
+            "ec2:RunInstances: Unsupported: The requested configuration is currently not supported.",
+            "ec2:RunInstances: InvalidAMIID.NotFound: The image id '[ami-1]' does not exist",
+        ] {
+            assert!(!profile_not_yet_visible(other), "{other}");
+        }
     }
 }

@@ -8,6 +8,7 @@ pub mod authorization;
 mod backup;
 mod calls;
 mod cloud;
+mod consistency;
 mod ec2;
 mod errors;
 mod guard;

@@ -11,6 +11,7 @@ use aws_sdk_ec2::types::{
 };
 
 use super::AwsCloud;
+use super::consistency::on_fresh_id;
 use super::errors::classify;
 use crate::cloud::{CloudError, Environment, IsolationReport, ResourceRef, ResourceType, TAG_RUN_ID, Tags};
 use crate::scenario::Isolation;
@@ -86,32 +87,36 @@ impl AwsCloud {
             .map_err(|e| classify("ec2:CreateVpc", &e))?;
         let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_owned();
         created(ResourceType::Vpc, &vpc_id);
+        // Every call below names an id EC2 has just returned (consistency.rs).
+        let fresh = self.waits.poll;
         for attribute in ["dns-support", "dns-hostnames"] {
-            let request = ec2.modify_vpc_attribute().vpc_id(&vpc_id);
-            let on = aws_sdk_ec2::types::AttributeBooleanValue::builder().value(true).build();
-            let request = if attribute == "dns-support" {
-                request.enable_dns_support(on)
-            } else {
-                request.enable_dns_hostnames(on)
-            };
-            request
-                .send()
-                .await
-                .map_err(|e| classify("ec2:ModifyVpcAttribute", &e))?;
+            on_fresh_id(fresh, || async {
+                let request = ec2.modify_vpc_attribute().vpc_id(&vpc_id);
+                let on = aws_sdk_ec2::types::AttributeBooleanValue::builder().value(true).build();
+                let request = if attribute == "dns-support" {
+                    request.enable_dns_support(on)
+                } else {
+                    request.enable_dns_hostnames(on)
+                };
+                request.send().await.map_err(|e| classify("ec2:ModifyVpcAttribute", &e))
+            })
+            .await?;
         }
         let zones = self.zones(isolation.az_count).await?;
         let cidrs = subnet_cidrs(&isolation.vpc_cidr, isolation.az_count).map_err(CloudError::Failed)?;
         let mut subnet_ids = Vec::new();
         for (zone, cidr) in zones.iter().zip(&cidrs) {
-            let subnet = ec2
-                .create_subnet()
-                .vpc_id(&vpc_id)
-                .cidr_block(cidr)
-                .availability_zone(zone)
-                .tag_specifications(spec(Ec2Type::Subnet, tags))
-                .send()
-                .await
-                .map_err(|e| classify("ec2:CreateSubnet", &e))?;
+            let subnet = on_fresh_id(fresh, || async {
+                ec2.create_subnet()
+                    .vpc_id(&vpc_id)
+                    .cidr_block(cidr)
+                    .availability_zone(zone)
+                    .tag_specifications(spec(Ec2Type::Subnet, tags))
+                    .send()
+                    .await
+                    .map_err(|e| classify("ec2:CreateSubnet", &e))
+            })
+            .await?;
             let id = subnet
                 .subnet()
                 .and_then(|s| s.subnet_id())
@@ -120,49 +125,55 @@ impl AwsCloud {
             created(ResourceType::Subnet, &id);
             subnet_ids.push(id);
         }
-        let group = ec2
-            .create_security_group()
-            .group_name(format!("{run_id}-isolated"))
-            .description("firedrill drill: traffic inside the VPC and HTTPS to S3 only")
-            .vpc_id(&vpc_id)
-            .tag_specifications(spec(Ec2Type::SecurityGroup, tags))
-            .send()
-            .await
-            .map_err(|e| classify("ec2:CreateSecurityGroup", &e))?;
+        let group = on_fresh_id(fresh, || async {
+            ec2.create_security_group()
+                .group_name(format!("{run_id}-isolated"))
+                .description("firedrill drill: traffic inside the VPC and HTTPS to S3 only")
+                .vpc_id(&vpc_id)
+                .tag_specifications(spec(Ec2Type::SecurityGroup, tags))
+                .send()
+                .await
+                .map_err(|e| classify("ec2:CreateSecurityGroup", &e))
+        })
+        .await?;
         let group_id = group.group_id().unwrap_or_default().to_owned();
         created(ResourceType::SecurityGroup, &group_id);
         self.restrict_group(&group_id, &isolation.vpc_cidr).await?;
-        let route_table = self.main_route_table(&vpc_id).await?;
+        let route_table = on_fresh_id(fresh, || self.main_route_table(&vpc_id)).await?;
         for endpoint in &isolation.endpoints {
             let service = format!("com.amazonaws.{}.{}", self.region, endpoint_name(*endpoint));
-            let made = ec2
-                .create_vpc_endpoint()
-                .vpc_id(&vpc_id)
-                .vpc_endpoint_type(VpcEndpointType::Interface)
-                .service_name(service)
-                .set_subnet_ids(Some(subnet_ids.clone()))
-                .security_group_ids(&group_id)
-                .private_dns_enabled(true)
-                .tag_specifications(spec(Ec2Type::VpcEndpoint, tags))
-                .send()
-                .await
-                .map_err(|e| classify("ec2:CreateVpcEndpoint", &e))?;
+            let made = on_fresh_id(fresh, || async {
+                ec2.create_vpc_endpoint()
+                    .vpc_id(&vpc_id)
+                    .vpc_endpoint_type(VpcEndpointType::Interface)
+                    .service_name(&service)
+                    .set_subnet_ids(Some(subnet_ids.clone()))
+                    .security_group_ids(&group_id)
+                    .private_dns_enabled(true)
+                    .tag_specifications(spec(Ec2Type::VpcEndpoint, tags))
+                    .send()
+                    .await
+                    .map_err(|e| classify("ec2:CreateVpcEndpoint", &e))
+            })
+            .await?;
             let id = made
                 .vpc_endpoint()
                 .and_then(|v| v.vpc_endpoint_id())
                 .unwrap_or_default();
             created(ResourceType::VpcEndpoint, id);
         }
-        let s3 = ec2
-            .create_vpc_endpoint()
-            .vpc_id(&vpc_id)
-            .vpc_endpoint_type(VpcEndpointType::Gateway)
-            .service_name(format!("com.amazonaws.{}.s3", self.region))
-            .route_table_ids(route_table)
-            .tag_specifications(spec(Ec2Type::VpcEndpoint, tags))
-            .send()
-            .await
-            .map_err(|e| classify("ec2:CreateVpcEndpoint", &e))?;
+        let s3 = on_fresh_id(fresh, || async {
+            ec2.create_vpc_endpoint()
+                .vpc_id(&vpc_id)
+                .vpc_endpoint_type(VpcEndpointType::Gateway)
+                .service_name(format!("com.amazonaws.{}.s3", self.region))
+                .route_table_ids(&route_table)
+                .tag_specifications(spec(Ec2Type::VpcEndpoint, tags))
+                .send()
+                .await
+                .map_err(|e| classify("ec2:CreateVpcEndpoint", &e))
+        })
+        .await?;
         let id = s3.vpc_endpoint().and_then(|v| v.vpc_endpoint_id()).unwrap_or_default();
         created(ResourceType::VpcEndpoint, id);
         // RDS keeps names in lower case: use that form, so the id we journal is its id.
@@ -222,12 +233,16 @@ impl AwsCloud {
             .ip_protocol("-1")
             .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
             .build();
-        ec2.revoke_security_group_egress()
-            .group_id(group_id)
-            .ip_permissions(everywhere)
-            .send()
-            .await
-            .map_err(|e| classify("ec2:RevokeSecurityGroupEgress", &e))?;
+        let fresh = self.waits.poll;
+        on_fresh_id(fresh, || async {
+            ec2.revoke_security_group_egress()
+                .group_id(group_id)
+                .ip_permissions(everywhere.clone())
+                .send()
+                .await
+                .map_err(|e| classify("ec2:RevokeSecurityGroupEgress", &e))
+        })
+        .await?;
         let inside = IpPermission::builder()
             .ip_protocol("-1")
             .ip_ranges(
@@ -237,12 +252,15 @@ impl AwsCloud {
                     .build(),
             )
             .build();
-        ec2.authorize_security_group_ingress()
-            .group_id(group_id)
-            .ip_permissions(inside.clone())
-            .send()
-            .await
-            .map_err(|e| classify("ec2:AuthorizeSecurityGroupIngress", &e))?;
+        on_fresh_id(fresh, || async {
+            ec2.authorize_security_group_ingress()
+                .group_id(group_id)
+                .ip_permissions(inside.clone())
+                .send()
+                .await
+                .map_err(|e| classify("ec2:AuthorizeSecurityGroupIngress", &e))
+        })
+        .await?;
         let mut egress = vec![inside];
         if let Some(s3) = self.s3_prefix_list().await? {
             egress.push(
@@ -254,12 +272,15 @@ impl AwsCloud {
                     .build(),
             );
         }
-        ec2.authorize_security_group_egress()
-            .group_id(group_id)
-            .set_ip_permissions(Some(egress))
-            .send()
-            .await
-            .map_err(|e| classify("ec2:AuthorizeSecurityGroupEgress", &e))?;
+        on_fresh_id(fresh, || async {
+            ec2.authorize_security_group_egress()
+                .group_id(group_id)
+                .set_ip_permissions(Some(egress.clone()))
+                .send()
+                .await
+                .map_err(|e| classify("ec2:AuthorizeSecurityGroupEgress", &e))
+        })
+        .await?;
         Ok(())
     }
 
@@ -294,7 +315,9 @@ impl AwsCloud {
             .first()
             .and_then(|t| t.route_table_id())
             .map(str::to_owned)
-            .ok_or_else(|| CloudError::Failed(format!("{vpc_id} has no main route table")))
+            // Filters answer a VPC EC2 does not know yet with nothing: NotFound, so that
+            // a fresh VPC is asked again (consistency.rs).
+            .ok_or_else(|| CloudError::NotFound(format!("{vpc_id} has no main route table")))
     }
 
     /// Everything that could let traffic out of the VPC; any finding fails the drill

@@ -1,0 +1,85 @@
+//! AWS's documented behaviours that moto lacks, as rules for the emulator
+//! (tests/aws-emulator/emulator.py): each answers the first calls of one operation as AWS
+//! does, without passing them to moto; the AWS page each follows is cited beside it.
+
+use serde::Serialize;
+
+/// One rule: the first `times` calls of `action` whose request contains `matching` are
+/// answered with `status` and `body`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    pub rule: String,
+    pub action: String,
+    pub matching: String,
+    pub times: u32,
+    pub status: u16,
+    pub body: String,
+}
+
+impl Rule {
+    /// The rule, for only the calls whose request contains `text`.
+    pub fn matching(mut self, text: &str) -> Self {
+        self.matching = text.to_owned();
+        self
+    }
+}
+
+/// EC2's error answer (the query protocol's `Response/Errors/Error`).
+fn ec2_error(code: &str, message: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code>\
+         <Message>{message}</Message></Error></Errors><RequestID>emulated</RequestID></Response>"
+    )
+}
+
+/// "Eventual consistency in the Amazon EC2 API"
+/// (https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html): a call
+/// naming an id EC2 has just returned "might not have propagated throughout the system,
+/// and you will get an error responding that the resource does not exist", e.g.
+/// `InvalidGroup.NotFound` right after CreateSecurityGroup. The first `times` calls of
+/// `action` get `code`.
+pub fn ec2_id_not_yet_visible(action: &str, code: &str, times: u32) -> Rule {
+    Rule {
+        rule: format!("{action} before its id has propagated"),
+        action: action.to_owned(),
+        matching: String::new(),
+        times,
+        status: 400,
+        body: ec2_error(code, "The ID does not exist (it has not propagated yet)"),
+    }
+}
+
+/// The same page, seen through a filter: a filtered describe of a fresh id matches
+/// nothing (`<set>` is the answer's empty list, `matching` picks the filtered call).
+pub fn ec2_filter_sees_nothing_yet(action: &str, matching: &str, set: &str) -> Rule {
+    Rule {
+        rule: format!("{action} filtered on a fresh id"),
+        action: action.to_owned(),
+        matching: matching.to_owned(),
+        times: 1,
+        status: 200,
+        body: format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response \
+             xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>emulated</requestId><{set}/></{action}Response>"
+        ),
+    }
+}
+
+/// IAM → EC2 propagation: IAM is eventually consistent ("Changes that I make are not
+/// always immediately visible",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency),
+/// and RunInstances with a profile created moments ago answers as for a profile that
+/// does not exist, in these words.
+pub fn instance_profile_not_propagated(times: u32) -> Rule {
+    Rule {
+        rule: "RunInstances with a just-created instance profile".into(),
+        action: "RunInstances".into(),
+        matching: "IamInstanceProfile".into(),
+        times,
+        status: 400,
+        body: ec2_error(
+            "InvalidParameterValue",
+            "Value (fd-runner) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
+        ),
+    }
+}
