@@ -74,6 +74,49 @@ pub fn db_identifier(token: &str) -> String {
     super::fit(name.trim_end_matches('-'), 63)
 }
 
+/// Whether a restored DB instance in `status` will not become available by itself:
+/// the failure states of "Viewing Amazon RDS DB instance status"
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status),
+/// plus deletion (the DBInstanceAvailable waiter's failure acceptors, that is someone
+/// else deleting the copy). `inaccessible-encryption-credentials-recoverable` is one:
+/// the KMS key is disabled or out of reach, and a drill does not wait up to 7 days for
+/// it to be given back.
+pub(super) fn instance_cannot_come_up(status: &str) -> bool {
+    matches!(
+        status,
+        "failed"
+            | "inaccessible-encryption-credentials"
+            | "inaccessible-encryption-credentials-recoverable"
+            | "incompatible-create"
+            | "incompatible-network"
+            | "incompatible-option-group"
+            | "incompatible-parameters"
+            | "incompatible-restore"
+            | "insufficient-capacity"
+            | "restore-error"
+            | "storage-full"
+            | "deleting"
+            | "deleted"
+    )
+}
+
+/// Whether a restored Aurora cluster in `status` will not become available by itself
+/// ("Viewing DB cluster status",
+/// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html#Aurora.Status),
+/// plus deletion, as for instances.
+pub(super) fn cluster_cannot_come_up(status: &str) -> bool {
+    matches!(
+        status,
+        "failed"
+            | "inaccessible-encryption-credentials"
+            | "inaccessible-encryption-credentials-recoverable"
+            | "incompatible-restore"
+            | "cloning-failed"
+            | "migration-failed"
+            | "deleting"
+    )
+}
+
 /// The identifier of the instance firedrill adds to a restored Aurora cluster.
 pub fn cluster_instance_identifier(cluster: &str) -> String {
     let mut name = cluster.to_owned();
@@ -457,11 +500,9 @@ impl AwsCloud {
                             also_created: Vec::new(),
                         }
                     }
-                    failed @ ("failed" | "incompatible-restore" | "incompatible-parameters" | "storage-full") => {
-                        RestoreStatus::Failed {
-                            message: format!("the restored instance {id} is {failed}"),
-                        }
-                    }
+                    failed if instance_cannot_come_up(failed) => RestoreStatus::Failed {
+                        message: format!("the restored instance {id} is {failed}"),
+                    },
                     _ => RestoreStatus::Running { expected_minutes: None },
                 };
                 statuses.insert(id.to_owned(), status);
@@ -529,11 +570,9 @@ impl AwsCloud {
                             also_created: Vec::new(),
                         }
                     }
-                    (failed @ ("failed" | "inaccessible-encryption-credentials" | "incompatible-restore"), _) => {
-                        RestoreStatus::Failed {
-                            message: format!("the restored cluster {id} is {failed}"),
-                        }
-                    }
+                    (failed, _) if cluster_cannot_come_up(failed) => RestoreStatus::Failed {
+                        message: format!("the restored cluster {id} is {failed}"),
+                    },
                     _ => RestoreStatus::Running { expected_minutes: None },
                 };
                 statuses.insert(id.to_owned(), status);
@@ -681,6 +720,42 @@ fn is_completion(message: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rds_states_a_restore_cannot_leave_fail_it_and_passing_states_wait() {
+        for failed in [
+            "inaccessible-encryption-credentials",
+            "inaccessible-encryption-credentials-recoverable",
+            "incompatible-network",
+            "incompatible-option-group",
+            "incompatible-restore",
+            "insufficient-capacity",
+            "restore-error",
+            "storage-full",
+            "failed",
+            "deleting",
+        ] {
+            assert!(instance_cannot_come_up(failed), "instance {failed}");
+        }
+        for failed in [
+            "inaccessible-encryption-credentials",
+            "inaccessible-encryption-credentials-recoverable",
+            "cloning-failed",
+            "deleting",
+        ] {
+            assert!(cluster_cannot_come_up(failed), "cluster {failed}");
+        }
+        for passing in [
+            "creating",
+            "backing-up",
+            "modifying",
+            "configuring-enhanced-monitoring",
+            "rebooting",
+        ] {
+            assert!(!instance_cannot_come_up(passing), "instance {passing}");
+            assert!(!cluster_cannot_come_up(passing), "cluster {passing}");
+        }
+    }
 
     #[test]
     fn point_in_time_is_latest_or_an_earlier_time() {
