@@ -170,6 +170,26 @@ pub fn s3_location(url: &str) -> Option<(String, String)> {
     }
 }
 
+/// AWS-RunShellScript's `executionTimeout` for a check of `timeout`: whole seconds, at
+/// least 1 and at most the document's maximum of 172800 (48 hours; a larger value is
+/// refused by SendCommand). A longer check is still bounded by firedrill's own wait.
+fn execution_timeout(timeout: Duration) -> u64 {
+    timeout.as_secs().clamp(1, 172_800)
+}
+
+/// Why a TimedOut invocation never ran, when its StatusDetails say so: `Delivery Timed
+/// Out` means the command never reached the agent (GetCommandInvocation's StatusDetails,
+/// https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetCommandInvocation.html),
+/// not that the check ran out of time, which is `Execution Timed Out`.
+fn never_delivered(command_id: &str, instance: &str, details: &str) -> Option<String> {
+    (details == "Delivery Timed Out").then(|| {
+        format!(
+            "ssm:GetCommandInvocation: the command {command_id} never reached the SSM agent on {instance} \
+             (Delivery Timed Out): the check did not run"
+        )
+    })
+}
+
 /// Whether SSM cut a command's output at its limits (the result says so).
 pub fn output_truncated(stdout: &str, stderr: &str) -> bool {
     stdout.chars().count() >= STDOUT_LIMIT || stderr.chars().count() >= STDERR_LIMIT
@@ -211,7 +231,7 @@ impl AwsCloud {
         }
         let mounts = self.attach_volumes(instance).await?;
         let commands = command_script(request, &script, &files, &mounts, &self.region).map_err(CloudError::Failed)?;
-        let seconds = request.timeout.as_secs().max(1);
+        let seconds = execution_timeout(request.timeout);
         let sent = self
             .clients
             .ssm
@@ -280,6 +300,10 @@ impl AwsCloud {
             ) => return Ok(None),
             Some(CommandInvocationStatus::Success | CommandInvocationStatus::Failed) => invocation.response_code(),
             Some(CommandInvocationStatus::TimedOut) => {
+                let details = invocation.status_details().unwrap_or_default();
+                if let Some(undelivered) = never_delivered(command_id, instance, details) {
+                    return Err(CloudError::Failed(undelivered));
+                }
                 let _ = write!(stderr, "\nfiredrill: SSM stopped the command at its execution timeout");
                 124
             }
@@ -383,6 +407,23 @@ impl AwsCloud {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_execution_timeout_stays_within_what_aws_run_shell_script_accepts() {
+        assert_eq!(execution_timeout(Duration::from_millis(300)), 1);
+        assert_eq!(execution_timeout(Duration::from_secs(600)), 600);
+        assert_eq!(execution_timeout(Duration::from_secs(72 * 3600)), 172_800);
+    }
+
+    #[test]
+    fn a_command_that_never_reached_the_agent_is_not_a_check_that_ran_out_of_time() {
+        let undelivered = never_delivered("cmd-1", "i-1", "Delivery Timed Out").expect("an error");
+        assert!(
+            undelivered.contains("never reached the SSM agent on i-1"),
+            "{undelivered}"
+        );
+        assert_eq!(never_delivered("cmd-1", "i-1", "Execution Timed Out"), None);
+    }
     use crate::scenario::SecretsManagerRef;
 
     fn request(env: &[(&str, &str)]) -> CommandRequest {
