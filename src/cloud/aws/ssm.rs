@@ -28,9 +28,15 @@ const WORK_DIR: &str = "/tmp/firedrill";
 /// Mounts a restored volume read-only at a folder: found by its volume id among the
 /// NVMe devices (Nitro instances rename `/dev/sdf`), else at its device name; its
 /// largest partition if it has partitions (a copied root volume); `nouuid` for XFS
-/// copies whose UUID the runner's own root disk may share.
-const MOUNT_FUNCTION: &str = r#"fd_mount() {
-  local id="${1/-/}" dir="$2" dev
+/// copies whose UUID the runner's own root disk may share. POSIX sh only (plus `local`,
+/// which dash and busybox have): the SSM agent runs the commands with `sh`, which is
+/// dash on Debian and Ubuntu runners.
+const MOUNT_FUNCTION: &str = r#"fd_serial() {
+  printf '%s' "$1" | sed 's/-//'
+}
+fd_mount() {
+  local id dir="$2" dev
+  id=$(fd_serial "$1")
   dev=$(ls /dev/disk/by-id/*Amazon_Elastic_Block_Store_"$id" 2>/dev/null | head -n1)
   [ -n "$dev" ] || dev="$3"
   mkdir -p "$dir"
@@ -407,6 +413,32 @@ impl AwsCloud {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mount_function_runs_under_a_posix_sh() {
+        // dash where it is (Debian, Ubuntu: what runs AWS-RunShellScript there), else sh.
+        let shell = ["/usr/bin/dash", "/bin/dash"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or("/bin/sh");
+        let run = |script: String| {
+            let out = std::process::Command::new(shell)
+                .args(["-c", &script])
+                .output()
+                .unwrap();
+            (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+        };
+        let (parsed, _) = run(format!("{MOUNT_FUNCTION}\ntrue"));
+        assert!(parsed, "{shell} reads the function");
+        // The NVMe serial of vol-0abc is vol0abc (the first dash dropped).
+        assert_eq!(
+            run(format!("{MOUNT_FUNCTION}\nfd_serial vol-0abc")),
+            (true, "vol0abc".to_owned())
+        );
+        for bash_only in ["${1/", "[[", "function "] {
+            assert!(!MOUNT_FUNCTION.contains(bash_only), "{bash_only}");
+        }
+    }
 
     #[test]
     fn the_execution_timeout_stays_within_what_aws_run_shell_script_accepts() {
