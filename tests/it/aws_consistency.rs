@@ -1,9 +1,9 @@
-//! AWS's eventual consistency, which moto never shows, on a whole drill on the emulator
+//! AWS as it answers and moto does not, on whole drills on the emulator
 //! (tests/it/aws_rules.rs): EC2 answers ids it has just returned with their `…NotFound`
-//! errors, filtered describes of fresh ids match nothing, and RunInstances refuses the
-//! run's instance profile as IAM has not propagated it yet, each once and in AWS's own
-//! codes and words. The drill waits each out, passes, leaves nothing and changes nothing
-//! in production.
+//! errors, filtered describes of fresh ids match nothing, RunInstances refuses the run's
+//! instance profile as IAM has not propagated it yet, and an opted-in Local Zone is
+//! listed first among the zones, each in AWS's own codes and words. The drill gets past
+//! each, passes, leaves nothing and changes nothing in production.
 
 use firedrill::measure::Outcome;
 
@@ -130,4 +130,10 @@ async fn the_emulator_answers_a_rule_without_moto_acting_on_it_then_passes_calls
         server.rules_given(),
         [("CreateVpc before its id has propagated".to_owned(), 1)]
     );
+}
+
+#[tokio::test]
+async fn an_opted_in_local_zone_that_sorts_first_is_not_given_a_subnet() {
+    let rules = [aws_rules::local_zone_listed_first()];
+    all_given(&drill_passes_despite(&rules).await, &rules);
 }

@@ -83,3 +83,34 @@ pub fn instance_profile_not_propagated(times: u32) -> Rule {
         ),
     }
 }
+
+/// DescribeAvailabilityZones of an account that opted in to a Local Zone: it is listed
+/// with the region's zones ("Available zones" are those "that are available to you",
+/// opted-in Local Zones included:
+/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAvailabilityZones.html),
+/// with ZoneType `local-zone`, and its name sorts before theirs. The answer lists it
+/// first, whatever the request's filters, as a check that the caller does not rely on
+/// them alone.
+pub fn local_zone_listed_first() -> Rule {
+    let zone = |name: &str, id: &str, kind: &str| {
+        format!(
+            "<item><zoneName>{name}</zoneName><zoneId>{id}</zoneId><zoneState>available</zoneState>\
+             <regionName>us-east-1</regionName><zoneType>{kind}</zoneType><messageSet/></item>"
+        )
+    };
+    Rule {
+        rule: "DescribeAvailabilityZones with an opted-in Local Zone".into(),
+        action: "DescribeAvailabilityZones".into(),
+        matching: String::new(),
+        times: 1,
+        status: 200,
+        body: format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeAvailabilityZonesResponse \
+             xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>emulated</requestId>\
+             <availabilityZoneInfo>{}{}{}</availabilityZoneInfo></DescribeAvailabilityZonesResponse>",
+            zone("us-east-1-bos-1a", "use1-bos1-az1", "local-zone"),
+            zone("us-east-1a", "use1-az6", "availability-zone"),
+            zone("us-east-1b", "use1-az1", "availability-zone"),
+        ),
+    }
+}

@@ -199,30 +199,23 @@ impl AwsCloud {
         })
     }
 
-    /// The first `count` available zones of the region.
+    /// The first `count` available Availability Zones of the region (`pick_zones`).
     async fn zones(&self, count: u8) -> Result<Vec<String>, CloudError> {
         let zones = self
             .clients
             .ec2
             .describe_availability_zones()
             .filters(filter("state", "available"))
+            .filters(filter("zone-type", "availability-zone"))
             .send()
             .await
             .map_err(|e| classify("ec2:DescribeAvailabilityZones", &e))?;
-        let mut names: Vec<String> = zones
+        let listed: Vec<(String, String)> = zones
             .availability_zones()
             .iter()
-            .filter_map(|z| z.zone_name().map(str::to_owned))
+            .filter_map(|z| Some((z.zone_name()?.to_owned(), z.zone_type().unwrap_or_default().to_owned())))
             .collect();
-        names.sort();
-        if names.len() < usize::from(count) {
-            return Err(CloudError::Failed(format!(
-                "the region has {} available zones; the scenario asks for {count}",
-                names.len()
-            )));
-        }
-        names.truncate(usize::from(count));
-        Ok(names)
+        pick_zones(&listed, count).map_err(CloudError::Failed)
     }
 
     /// Replaces the group's default allow-all egress: in and out only within the VPC,
@@ -484,6 +477,30 @@ impl AwsCloud {
     }
 }
 
+/// The first `count` of the listed `(name, zone type)` zones by name that are
+/// Availability Zones proper. An account's opted-in Local Zones and Wavelength Zones are
+/// listed by DescribeAvailabilityZones too (ZoneType `local-zone`, `wavelength-zone`:
+/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AvailabilityZone.html) and
+/// sort first (`us-east-1-bos-1a` < `us-east-1a`), but offer few instance types and no
+/// interface endpoints; the request filters them out and this keeps them out whatever
+/// the answer.
+pub fn pick_zones(zones: &[(String, String)], count: u8) -> Result<Vec<String>, String> {
+    let mut names: Vec<String> = zones
+        .iter()
+        .filter(|(_, kind)| kind.is_empty() || kind == "availability-zone")
+        .map(|(name, _)| name.clone())
+        .collect();
+    names.sort();
+    if names.len() < usize::from(count) {
+        return Err(format!(
+            "the region has {} available Availability Zones; the scenario asks for {count}",
+            names.len()
+        ));
+    }
+    names.truncate(usize::from(count));
+    Ok(names)
+}
+
 fn endpoint_name(endpoint: crate::scenario::Endpoint) -> &'static str {
     use crate::scenario::Endpoint::*;
     match endpoint {
@@ -505,6 +522,22 @@ pub(super) fn rds_tags(tags: &Tags) -> Vec<aws_sdk_rds::types::Tag> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_and_wavelength_zones_are_never_picked_though_they_sort_first() {
+        let listed = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(n, t)| ((*n).to_owned(), (*t).to_owned())).collect()
+        };
+        let zones = listed(&[
+            ("us-east-1b", "availability-zone"),
+            ("us-east-1-bos-1a", "local-zone"),
+            ("us-east-1-wl1-bos-wlz-1", "wavelength-zone"),
+            ("us-east-1a", "availability-zone"),
+        ]);
+        assert_eq!(pick_zones(&zones, 2).unwrap(), ["us-east-1a", "us-east-1b"]);
+        let short = pick_zones(&zones, 3).unwrap_err();
+        assert!(short.contains("2 available Availability Zones"), "{short}");
+    }
 
     #[test]
     fn subnets_split_the_vpc_evenly_in_order() {
