@@ -39,26 +39,32 @@ impl AwsCloud {
             .ok_or_else(|| CloudError::Failed(format!("subnet {subnet} has no zone")))
     }
 
-    /// Replaces the harness's detection time with RDS's own event time where RDS has one.
+    /// Replaces the harness's detection time with RDS's own event time where RDS has one
+    /// that can be the restore's end (`completion_time`); `starts` are the restores'
+    /// start times by id.
     async fn with_rds_completion(
         &self,
         statuses: &mut BTreeMap<String, RestoreStatus>,
-        since: Timestamp,
+        starts: &BTreeMap<String, Timestamp>,
     ) -> Result<(), CloudError> {
-        let ready: Vec<ResourceRef> = statuses
-            .values()
-            .filter_map(|s| match s {
-                RestoreStatus::Ready { resource, .. }
-                    if matches!(resource.kind, ResourceType::DbInstance | ResourceType::DbCluster) =>
-                {
-                    Some(resource.clone())
+        let mut ready: Vec<ResourceRef> = Vec::new();
+        for status in statuses.values() {
+            if let RestoreStatus::Ready { resource, .. } = status {
+                match resource.kind {
+                    ResourceType::DbInstance => ready.push(resource.clone()),
+                    ResourceType::DbCluster => {
+                        // A cluster's end is its one instance's: their events are asked together.
+                        ready.push(resource.clone());
+                        let member = super::rds::cluster_instance_identifier(&resource.id);
+                        ready.push(ResourceRef::new(ResourceType::DbInstance, member));
+                    }
+                    _ => {}
                 }
-                _ => None,
-            })
-            .collect();
-        if ready.is_empty() {
-            return Ok(());
+            }
         }
+        let Some(since) = ready.iter().filter_map(|r| starts.get(&r.id)).min().copied() else {
+            return Ok(());
+        };
         // RDS's event time refines the detection time; without it (a throttled or failed
         // DescribeEvents) the detection time stands, with its lag reported.
         let Ok(times) = self.rds_completion_times(&ready, since).await else {
@@ -68,13 +74,39 @@ impl AwsCloud {
             if let RestoreStatus::Ready {
                 resource, completed_at, ..
             } = status
-                && let Some(at) = times.get(&resource.id).filter(|at| **at <= *completed_at)
+                && let Some(started) = starts.get(&resource.id)
             {
-                *completed_at = *at;
+                *completed_at = completion_time(resource, &times, *started, *completed_at);
             }
         }
         Ok(())
     }
+}
+
+/// When a ready RDS restore of `resource`, started at `started` and seen ready at
+/// `detected`, finished: RDS's own event time (`times`, by id) where it has one that can
+/// be this restore's end, else `detected`. An event is this restore's end only if it lies
+/// after the restore began and no later than it was seen ready: one from before the
+/// start (a name reused, a clock's skew) would shrink the RTO to nothing. A cluster is up
+/// when its one instance is ("DB cluster created" comes minutes before the instance
+/// firedrill adds answers): its end is the later of the two events, and needs both.
+pub(crate) fn completion_time(
+    resource: &ResourceRef,
+    times: &BTreeMap<String, Timestamp>,
+    started: Timestamp,
+    detected: Timestamp,
+) -> Timestamp {
+    let event = |id: &str| times.get(id).copied().filter(|at| *at > started && *at <= detected);
+    let end = match resource.kind {
+        ResourceType::DbCluster => {
+            let member = super::rds::cluster_instance_identifier(&resource.id);
+            event(&resource.id)
+                .zip(event(&member))
+                .map(|(cluster, instance)| cluster.max(instance))
+        }
+        _ => event(&resource.id),
+    };
+    end.unwrap_or(detected)
 }
 
 /// Throttling that outlasted the SDK's own (adaptive) retries, in a step that creates
@@ -212,13 +244,6 @@ impl Cloud for AwsCloud {
                 .map(|h| h.tracked.id.clone())
                 .collect()
         };
-        let since = |kinds: &[ResourceType]| {
-            handles
-                .iter()
-                .filter(|h| kinds.contains(&h.tracked.kind))
-                .map(|h| h.started_at)
-                .min()
-        };
         // The services are asked at once: each keeps its own pace, so a slow round on one
         // (RDS's events) does not delay the others.
         let rds = async {
@@ -240,9 +265,12 @@ impl Cloud for AwsCloud {
             if !clusters.is_empty() {
                 statuses.extend(self.observe_db_clusters_with(&clusters, &members, now).await?);
             }
-            if let Some(since) = since(&[ResourceType::DbInstance, ResourceType::DbCluster]) {
-                self.with_rds_completion(&mut statuses, since).await?;
-            }
+            let starts: BTreeMap<String, Timestamp> = handles
+                .iter()
+                .filter(|h| matches!(h.tracked.kind, ResourceType::DbInstance | ResourceType::DbCluster))
+                .map(|h| (h.tracked.id.clone(), h.started_at))
+                .collect();
+            self.with_rds_completion(&mut statuses, &starts).await?;
             Ok::<_, CloudError>(statuses)
         };
         let ec2 = async {
@@ -335,5 +363,49 @@ impl Cloud for AwsCloud {
 
     async fn delete(&self, resource: &ResourceRef, run_id: &str) -> Result<(), CloudError> {
         self.delete_guarded(resource, run_id, Timestamp::now()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(time: &str) -> Timestamp {
+        format!("2026-12-04T{time}Z").parse().unwrap()
+    }
+
+    #[test]
+    fn an_rds_event_ends_a_restore_only_between_its_start_and_its_detection() {
+        let db = ResourceRef::new(ResourceType::DbInstance, "fd-db");
+        let times = |t: &str| BTreeMap::from([("fd-db".to_owned(), at(t))]);
+        let (started, detected) = (at("10:00:00"), at("10:20:00"));
+        assert_eq!(
+            completion_time(&db, &times("10:18:30"), started, detected),
+            at("10:18:30")
+        );
+        // At or before the start, or after it was seen ready: not this restore's end.
+        for wrong in ["09:59:00", "10:00:00", "10:21:00"] {
+            assert_eq!(
+                completion_time(&db, &times(wrong), started, detected),
+                detected,
+                "{wrong}"
+            );
+        }
+        assert_eq!(completion_time(&db, &BTreeMap::new(), started, detected), detected);
+    }
+
+    #[test]
+    fn an_aurora_copy_ends_when_its_instance_is_up_not_when_its_cluster_was_made() {
+        let cluster = ResourceRef::new(ResourceType::DbCluster, "fd-aurora");
+        let member = super::super::rds::cluster_instance_identifier("fd-aurora");
+        let (started, detected) = (at("10:00:00"), at("10:30:00"));
+        let both = BTreeMap::from([("fd-aurora".to_owned(), at("10:06:00")), (member, at("10:27:00"))]);
+        assert_eq!(completion_time(&cluster, &both, started, detected), at("10:27:00"));
+        let cluster_only = BTreeMap::from([("fd-aurora".to_owned(), at("10:06:00"))]);
+        assert_eq!(
+            completion_time(&cluster, &cluster_only, started, detected),
+            detected,
+            "without the instance's event the detection time stands"
+        );
     }
 }
