@@ -229,6 +229,11 @@ pub enum CloudError {
     /// The tag guard refused a delete: the resource is not tagged as the run's.
     #[error("refused by the tag guard: {0}")]
     Refused(String),
+    /// A delete refused while something that depends on the resource is still there
+    /// (EC2's DependencyViolation: the network interfaces RDS and endpoints leave behind
+    /// are released minutes after they go); it can succeed once that is gone.
+    #[error("still in use: {0}")]
+    InUse(String),
 }
 
 impl CloudError {

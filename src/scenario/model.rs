@@ -183,7 +183,8 @@ pub struct SimFault {
     pub call: SimCall,
     /// How it fails.
     pub fault: SimFaultKind,
-    /// Only for this restore or check id (calls about other ones succeed).
+    /// Only for this restore or check id (calls about other ones succeed); for delete,
+    /// this resource type (`subnet`, `security_group`, `vpc`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// Only the first N times (default: every time).
@@ -242,6 +243,9 @@ pub enum SimFaultKind {
     Error,
     /// The call never answers (a restore that hangs).
     Hang,
+    /// For delete: refused while something depending on the resource lingers (AWS's
+    /// DependencyViolation); target it by the resource's type (`subnet`, `vpc`, ...).
+    InUse,
     /// The call takes effect, then never answers: the answer is lost (a crash or a
     /// network failure between AWS acting and the harness hearing of it).
     LostAnswer,

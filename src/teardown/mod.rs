@@ -16,6 +16,15 @@ use crate::interrupts::Interrupts;
 /// Attempts per delete (throttling, transient failures), each bounded in time.
 const ATTEMPTS: u32 = 6;
 
+/// How long a delete refused as still in use (`CloudError::InUse`) is tried again: the
+/// network interfaces a deleted database or interface endpoint leaves in a subnet are
+/// released by AWS asynchronously, minutes later, with no bound documented; a quarter of
+/// an hour covers what is seen in practice without holding teardown forever.
+pub const IN_USE_PATIENCE: Duration = Duration::from_secs(15 * 60);
+
+/// The pause between two tries of a delete still in use.
+const IN_USE_PAUSE: Duration = Duration::from_secs(15);
+
 /// How long one call of a delete may take before it is abandoned and retried: a call
 /// that hangs must not hold teardown forever.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(120);
@@ -34,8 +43,9 @@ pub enum Deleted {
 /// The tag guard of invariant 1, first layer: source backups and restore jobs are never
 /// deleted, a resource kept until later is left alone, and the delete call itself (the
 /// second layer, in each `Cloud`) re-checks `firedrill:run-id` atomically. Retries
-/// transient failures with backoff, each attempt bounded by `CALL_TIMEOUT`; in a hurry
-/// (second interrupt) it makes one attempt and does not wait.
+/// transient failures with backoff, each attempt bounded by `CALL_TIMEOUT`, and a delete
+/// still in use for up to `IN_USE_PATIENCE`; in a hurry (second interrupt) it makes one
+/// attempt and does not wait.
 pub async fn guard_and_delete<C: Cloud>(
     cloud: &C,
     run_id: &str,
@@ -47,7 +57,9 @@ pub async fn guard_and_delete<C: Cloud>(
         return Ok(Deleted::Refused(format!("{resource} is not firedrill's to delete")));
     }
     let mut backoff = Duration::from_millis(250);
-    for attempt in 1..=ATTEMPTS {
+    let in_use_until = tokio::time::Instant::now() + IN_USE_PATIENCE;
+    let mut attempt = 0;
+    loop {
         let outcome = match bounded(cloud.read_tags(resource)).await {
             Ok(None) => return Ok(Deleted::Done),
             Ok(Some(tags)) => match kept_until(&tags, now) {
@@ -60,14 +72,21 @@ pub async fn guard_and_delete<C: Cloud>(
             Ok(()) | Err(CloudError::NotFound(_)) => return Ok(Deleted::Done),
             Err(CloudError::Refused(reason)) => return Ok(Deleted::Refused(reason)),
             Err(error @ CloudError::AccessDenied(_)) => return Err(error.to_string()),
-            Err(error) if attempt == ATTEMPTS || interrupts.hurry() => return Err(error.to_string()),
-            Err(_) => {
+            Err(error) if interrupts.hurry() => return Err(error.to_string()),
+            // Not an attempt used up: what holds it goes by itself, in its own time.
+            Err(CloudError::InUse(_)) if tokio::time::Instant::now() + IN_USE_PAUSE < in_use_until => {
+                tokio::time::sleep(IN_USE_PAUSE).await;
+            }
+            Err(error) => {
+                attempt += 1;
+                if attempt >= ATTEMPTS || matches!(error, CloudError::InUse(_)) {
+                    return Err(error.to_string());
+                }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(8));
             }
         }
     }
-    unreachable!("the loop returns on its last attempt")
 }
 
 /// One cloud call, abandoned after `CALL_TIMEOUT`.

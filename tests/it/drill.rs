@@ -195,6 +195,29 @@ async fn a_40_minute_restore_measures_40_minutes_within_one_round_of_lag() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_subnet_held_for_minutes_by_lingering_interfaces_is_deleted_once_they_go() {
+    // DependencyViolation on each subnet's delete for ~5 minutes (20 answers, 15 s
+    // apart, spread over the two subnets): more than the 6 attempts of other failures.
+    let fault = SimFault {
+        call: SimCall::Delete,
+        fault: SimFaultKind::InUse,
+        target: Some("subnet".into()),
+        times: Some(20),
+    };
+    let ran = drill(SCENARIO, vec![fault], checks(&[])).await;
+    let teardown = &ran.result.teardown;
+    assert!(
+        teardown.left_behind.is_empty(),
+        "left behind: {:?}",
+        teardown.left_behind
+    );
+    assert!(tagged_with_run(&ran.cloud, &ran.run_id).is_empty(), "everything went");
+    let seconds = teardown.seconds.unwrap();
+    assert!(seconds >= 9.0 * 15.0, "teardown waited for the interfaces: {seconds} s");
+    assert_eq!(ran.result.outcome, Outcome::Passed, "{:?}", ran.result.reasons);
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_rto_miss_fails_the_drill() {
     let text = SCENARIO.replace("rto: 2h", "rto: 30m");
     let ran = drill(&text, vec![], checks(&[])).await;

@@ -214,6 +214,7 @@ impl SimCloud {
             ))),
             Some(SimFaultKind::Error) => Err(CloudError::Failed(format!("simulated failure of {call:?}"))),
             Some(SimFaultKind::Hang) => std::future::pending().await,
+            Some(SimFaultKind::InUse) => Err(CloudError::InUse(format!("simulated: DependencyViolation on {call:?}"))),
         }
     }
 
@@ -402,6 +403,14 @@ impl Drop for SimCloud {
 
 fn fault_applies(fault: &SimFault, call: SimCall, target: Option<&str>) -> bool {
     fault.call == call && fault.target.as_deref().is_none_or(|t| Some(t) == target)
+}
+
+/// A resource type as scenarios name it (`subnet`, `db_instance`): a delete fault's target.
+fn type_name(kind: ResourceType) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn resource_type(kind: ResourceKind) -> ResourceType {
@@ -654,7 +663,8 @@ impl Cloud for SimCloud {
                 Some(SimFaultKind::Hang) => RestoreStatus::Running { expected_minutes: None },
                 Some(SimFaultKind::Throttle) => return Err(CloudError::Throttled("simulated: Rate exceeded".into())),
                 Some(SimFaultKind::AccessDenied) => return Err(CloudError::AccessDenied("simulated: observe".into())),
-                Some(SimFaultKind::LostAnswer) | None => self.status_of(handle),
+                // In use is a delete's answer; anywhere else it is no fault.
+                Some(SimFaultKind::LostAnswer | SimFaultKind::InUse) | None => self.status_of(handle),
             });
         }
         answer(lost, statuses).await
@@ -791,7 +801,11 @@ impl Cloud for SimCloud {
 
     async fn delete(&self, resource: &ResourceRef, run_id: &str) -> Result<(), CloudError> {
         let lost = self
-            .call(SimCall::Delete, None, self.latencies().call.as_duration())
+            .call(
+                SimCall::Delete,
+                Some(&type_name(resource.kind)),
+                self.latencies().call.as_duration(),
+            )
             .await?;
         let now = self.clock.now();
         let removed = self.with_state(|state| {
