@@ -41,6 +41,9 @@ async fn seed(ec2: &aws_sdk_ec2::Client, kms_key: &str) -> Production {
         .create_volume()
         .availability_zone("us-east-1a")
         .size(8)
+        // Not CreateVolume's default (gp2): the copy must be made as its source was.
+        .volume_type(aws_sdk_ec2::types::VolumeType::Io2)
+        .iops(3_000)
         .encrypted(true)
         .kms_key_id(kms_key)
         .send()
@@ -142,9 +145,24 @@ async fn ebs_and_ami_restores_land_in_the_isolated_network_and_go() {
         "the newest completed snapshot"
     );
     let volume = cloud
-        .restore_ebs_snapshot(&environment, &point.id, &Overrides::default(), &tags)
+        .restore_ebs_snapshot(
+            &environment,
+            &source,
+            &point.id,
+            &format!("{run_id}-files"),
+            &Overrides::default(),
+            &tags,
+        )
         .await
         .unwrap();
+    let copy = setup.describe_volumes().volume_ids(&volume.id).send().await.unwrap();
+    let copy = &copy.volumes()[0];
+    assert_eq!(
+        copy.volume_type(),
+        Some(&aws_sdk_ec2::types::VolumeType::Io2),
+        "the source's type"
+    );
+    assert_eq!(copy.iops(), Some(3_000), "the source's IOPS");
 
     let image = cloud
         .find_ami(&AmiSource {

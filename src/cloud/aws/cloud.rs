@@ -203,8 +203,8 @@ impl Cloud for AwsCloud {
                     .await?;
                 (cluster, vec![instance], started_at)
             }
-            RestoreSource::EbsSnapshot(_) => (
-                self.restore_ebs_snapshot(environment, &point.id, overrides, tags)
+            RestoreSource::EbsSnapshot(source) => (
+                self.restore_ebs_snapshot(environment, source, &point.id, token, overrides, tags)
                     .await?,
                 vec![],
                 started_at,

@@ -75,11 +75,15 @@ impl AwsCloud {
     }
 
     /// A volume from the snapshot, in the zone of the environment's first subnet (where
-    /// the runner is launched, so that it can be attached).
+    /// the runner is launched, so that it can be attached), of the source volume's type
+    /// and performance (`volume_kind`), with the token as ClientToken so that a retried
+    /// call cannot make a second volume.
     pub async fn restore_ebs_snapshot(
         &self,
         environment: &Environment,
+        source: &EbsSnapshotSource,
         snapshot: &str,
+        token: &str,
         overrides: &Overrides,
         tags: &Tags,
     ) -> Result<ResourceRef, CloudError> {
@@ -99,10 +103,19 @@ impl AwsCloud {
             .first()
             .and_then(|s| s.availability_zone())
             .ok_or_else(|| CloudError::Failed(format!("subnet {subnet} has no zone")))?;
+        let original = match &source.volume {
+            Some(volume) => self.source_volume(volume).await?,
+            None => None,
+        };
+        let kind = volume_kind(original.as_ref());
         let volume = ec2
             .create_volume()
             .snapshot_id(snapshot)
             .availability_zone(zone)
+            .client_token(super::fit(token, 64))
+            .volume_type(kind.volume_type)
+            .set_iops(kind.iops)
+            .set_throughput(kind.throughput)
             .set_kms_key_id(overrides.kms_key.clone())
             .set_encrypted(overrides.kms_key.as_ref().map(|_| true))
             .tag_specifications(spec(Ec2Type::Volume, tags))
@@ -111,6 +124,20 @@ impl AwsCloud {
             .map_err(|e| classify("ec2:CreateVolume", &e))?;
         let id = volume.volume_id().unwrap_or_default();
         Ok(ResourceRef::new(ResourceType::Volume, id))
+    }
+
+    /// The source volume, if it still exists (a drill of a lost volume restores its
+    /// snapshot all the same).
+    async fn source_volume(&self, volume: &str) -> Result<Option<aws_sdk_ec2::types::Volume>, CloudError> {
+        let found = self
+            .clients
+            .ec2
+            .describe_volumes()
+            .filters(Filter::builder().name("volume-id").values(volume).build())
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeVolumes", &e))?;
+        Ok(found.volumes().first().cloned())
     }
 
     /// The image a source names, with its creation time.
@@ -400,6 +427,38 @@ impl AwsCloud {
     }
 }
 
+/// The type and performance of a restored volume.
+#[derive(Debug, Clone, PartialEq)]
+struct VolumeKind {
+    volume_type: aws_sdk_ec2::types::VolumeType,
+    iops: Option<i32>,
+    throughput: Option<i32>,
+}
+
+/// What a restored volume is made as: its source's type, with the source's provisioned
+/// IOPS and throughput where the type takes them (io1, io2 and gp3 IOPS; gp3
+/// throughput); gp3 when the source is gone. A snapshot does not record the type it was
+/// taken from, and CreateVolume's own default is gp2
+/// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVolume.html): a
+/// drill would measure a slower disk than production's.
+fn volume_kind(source: Option<&aws_sdk_ec2::types::Volume>) -> VolumeKind {
+    use aws_sdk_ec2::types::VolumeType;
+    let Some(source) = source else {
+        return VolumeKind {
+            volume_type: VolumeType::Gp3,
+            iops: None,
+            throughput: None,
+        };
+    };
+    let volume_type = source.volume_type().cloned().unwrap_or(VolumeType::Gp3);
+    let takes_iops = matches!(volume_type, VolumeType::Io1 | VolumeType::Io2 | VolumeType::Gp3);
+    VolumeKind {
+        iops: source.iops().filter(|_| takes_iops),
+        throughput: source.throughput().filter(|_| volume_type == VolumeType::Gp3),
+        volume_type,
+    }
+}
+
 /// Whether RunInstances refused an instance profile EC2 cannot see yet. IAM is eventually
 /// consistent ("Changes that I make are not always immediately visible",
 /// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency),
@@ -427,6 +486,30 @@ fn ready(kind: ResourceType, id: &str, now: Timestamp, outputs: &[(&str, &str)])
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_restored_volume_is_of_its_source_type_and_performance_or_gp3() {
+        use aws_sdk_ec2::types::{Volume, VolumeType};
+        let io2 = Volume::builder().volume_type(VolumeType::Io2).iops(16_000).build();
+        assert_eq!(
+            volume_kind(Some(&io2)),
+            VolumeKind {
+                volume_type: VolumeType::Io2,
+                iops: Some(16_000),
+                throughput: None
+            }
+        );
+        let gp3 = Volume::builder()
+            .volume_type(VolumeType::Gp3)
+            .iops(6_000)
+            .throughput(500)
+            .build();
+        assert_eq!(volume_kind(Some(&gp3)).throughput, Some(500));
+        // gp2's IOPS follow its size: CreateVolume refuses them.
+        let gp2 = Volume::builder().volume_type(VolumeType::Gp2).iops(300).build();
+        assert_eq!(volume_kind(Some(&gp2)).iops, None);
+        assert_eq!(volume_kind(None).volume_type, VolumeType::Gp3);
+    }
 
     #[test]
     fn a_profile_ec2_cannot_see_yet_is_told_by_aws_own_answer() {
