@@ -267,9 +267,9 @@ impl AwsCloud {
         }
     }
 
-    /// A volume's state, and whether it is attached to `instance` (a fresh volume is
-    /// asked again while EC2 does not know it yet: consistency.rs).
-    async fn volume_attachment(&self, volume: &str, instance: &str) -> Result<(String, bool), CloudError> {
+    /// Where a volume's attachment to `instance` stands (a fresh volume is asked again
+    /// while EC2 does not know it yet: consistency.rs).
+    async fn volume_attachment(&self, volume: &str, instance: &str) -> Result<Attachment, CloudError> {
         let described = on_fresh_id(self.waits.poll, || async {
             self.clients
                 .ec2
@@ -280,13 +280,7 @@ impl AwsCloud {
                 .map_err(|e| classify("ec2:DescribeVolumes", &e))
         })
         .await?;
-        let found = described.volumes().first();
-        let state = found
-            .and_then(|v| v.state())
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default();
-        let here = found.is_some_and(|v| v.attachments().iter().any(|a| a.instance_id() == Some(instance)));
-        Ok((state, here))
+        Ok(attachment(described.volumes().first(), volume, instance))
     }
 
     /// Attaches the restored volumes not yet attached to the runner, each at the device
@@ -301,7 +295,7 @@ impl AwsCloud {
             .map(|(volume, device)| (volume.clone(), device.clone()))
             .collect();
         for (volume, device) in &pending {
-            if self.volume_attachment(volume, instance).await?.1 {
+            if self.volume_attachment(volume, instance).await? == Attachment::Attached {
                 continue;
             }
             on_fresh_id(self.waits.poll, || async {
@@ -316,9 +310,14 @@ impl AwsCloud {
                     .map_err(|e| classify("ec2:AttachVolume", &e))
             })
             .await?;
-            // The check's own timeout bounds this wait.
-            while self.volume_attachment(volume, instance).await?.0 != "in-use" {
-                tokio::time::sleep(self.waits.poll).await;
+            // The check's own timeout bounds this wait; an attachment that cannot happen
+            // ends it at once.
+            loop {
+                match self.volume_attachment(volume, instance).await? {
+                    Attachment::Attached => break,
+                    Attachment::Pending => tokio::time::sleep(self.waits.poll).await,
+                    Attachment::Impossible(why) => return Err(CloudError::Failed(why)),
+                }
             }
         }
         Ok(pending)
@@ -427,6 +426,44 @@ impl AwsCloud {
     }
 }
 
+/// Where attaching a volume to the runner stands.
+#[derive(Debug, Clone, PartialEq)]
+enum Attachment {
+    /// In use, attached to the runner.
+    Attached,
+    /// Still on its way (attaching, or not yet asked).
+    Pending,
+    /// It cannot happen: why.
+    Impossible(String),
+}
+
+/// Reads a described volume: attached when it is `in-use` with the runner's attachment
+/// `attached`; impossible when the volume is gone, in `error`, or attached to another
+/// instance (volume states and attachment states of DescribeVolumes,
+/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Volume.html and
+/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VolumeAttachment.html).
+fn attachment(found: Option<&aws_sdk_ec2::types::Volume>, volume: &str, instance: &str) -> Attachment {
+    use aws_sdk_ec2::types::{VolumeAttachmentState, VolumeState};
+    let Some(found) = found else {
+        return Attachment::Impossible(format!("volume {volume} is gone"));
+    };
+    let attachments = found.attachments();
+    if let Some(other) = attachments
+        .iter()
+        .find_map(|a| a.instance_id().filter(|id| *id != instance))
+    {
+        return Attachment::Impossible(format!("volume {volume} is attached to {other}, not the runner"));
+    }
+    let here = attachments.iter().find(|a| a.instance_id() == Some(instance));
+    match (found.state(), here.and_then(|a| a.state())) {
+        (Some(VolumeState::InUse), Some(VolumeAttachmentState::Attached)) => Attachment::Attached,
+        (Some(state @ (VolumeState::Error | VolumeState::Deleting | VolumeState::Deleted)), _) => {
+            Attachment::Impossible(format!("volume {volume} is {}", state.as_str()))
+        }
+        _ => Attachment::Pending,
+    }
+}
+
 /// The type and performance of a restored volume.
 #[derive(Debug, Clone, PartialEq)]
 struct VolumeKind {
@@ -486,6 +523,40 @@ fn ready(kind: ResourceType, id: &str, now: Timestamp, outputs: &[(&str, &str)])
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_attachment_is_done_pending_or_impossible_as_ec2_says() {
+        use aws_sdk_ec2::types::{Volume, VolumeAttachment, VolumeAttachmentState, VolumeState};
+        let volume = |state: VolumeState, on: Option<(&str, VolumeAttachmentState)>| {
+            let mut v = Volume::builder().volume_id("vol-1").state(state);
+            if let Some((instance, attachment)) = on {
+                v = v.attachments(
+                    VolumeAttachment::builder()
+                        .instance_id(instance)
+                        .state(attachment)
+                        .build(),
+                );
+            }
+            v.build()
+        };
+        let check = |v: Option<&Volume>| attachment(v, "vol-1", "i-runner");
+        let attached = volume(VolumeState::InUse, Some(("i-runner", VolumeAttachmentState::Attached)));
+        assert_eq!(check(Some(&attached)), Attachment::Attached);
+        let attaching = volume(VolumeState::InUse, Some(("i-runner", VolumeAttachmentState::Attaching)));
+        assert_eq!(check(Some(&attaching)), Attachment::Pending);
+        assert_eq!(check(Some(&volume(VolumeState::Available, None))), Attachment::Pending);
+        for impossible in [
+            volume(VolumeState::Error, None),
+            volume(VolumeState::Deleting, None),
+            volume(VolumeState::InUse, Some(("i-other", VolumeAttachmentState::Attached))),
+        ] {
+            assert!(
+                matches!(check(Some(&impossible)), Attachment::Impossible(_)),
+                "{impossible:?}"
+            );
+        }
+        assert!(matches!(check(None), Attachment::Impossible(_)));
+    }
 
     #[test]
     fn a_restored_volume_is_of_its_source_type_and_performance_or_gp3() {
