@@ -310,6 +310,24 @@ fn overrides(at: &str, restore: &Restore, problems: &mut Vec<Problem>) {
             );
         }
     }
+    // RestoreDBInstanceFromDBSnapshot and RestoreDBInstanceToPointInTime take no
+    // KmsKeyId (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceFromDBSnapshot.html):
+    // the copy keeps its snapshot's key. Nor do RunInstances from an AMI or AWS Backup's
+    // EC2 restore metadata. Said, rather than ignored.
+    if o.kms_key.is_some() && matches!(kind, ResourceKind::RdsInstance | ResourceKind::Ec2Instance) {
+        let (what, hint) = if kind == ResourceKind::RdsInstance {
+            (
+                "an RDS instance restore",
+                "RDS restores a DB instance with its snapshot's own key: copy the snapshot with the key you want (CopyDBSnapshot with KmsKeyId) and drill that copy, or remove `kms_key`",
+            )
+        } else {
+            (
+                "an EC2 instance restore",
+                "an instance's volumes keep its image's or backup's keys: remove `kms_key`",
+            )
+        };
+        problems.push(Problem::new(format!("{at}/kms_key"), format!("`kms_key` cannot re-key {what}")).hint(hint));
+    }
     if o.instance_type.is_some() && kind != ResourceKind::Ec2Instance {
         let hint = if kind.is_database() {
             "for a database use `instance_class`, e.g. db.t3.medium"
