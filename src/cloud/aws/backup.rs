@@ -164,6 +164,14 @@ pub fn restore_metadata(
     metadata
 }
 
+/// What the run asked of an AWS Backup restore job it started, kept until the job's copy
+/// is made the run's own.
+#[derive(Debug, Clone)]
+pub struct StartedJob {
+    pub tags: crate::cloud::Tags,
+    pub overrides: Overrides,
+}
+
 /// The resource an AWS Backup CreatedResourceArn names.
 pub fn created_resource(arn: &str) -> Option<ResourceRef> {
     let resource = arn.splitn(6, ':').nth(5)?;
@@ -304,10 +312,13 @@ impl AwsCloud {
             .restore_job_id()
             .ok_or_else(|| CloudError::Failed("StartRestoreJob returned no job id".into()))?
             .to_owned();
-        self.job_tags
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(job.clone(), tags.clone());
+        self.job_tags.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            job.clone(),
+            StartedJob {
+                tags: tags.clone(),
+                overrides: placement.overrides.clone(),
+            },
+        );
         // The job exists now, whatever happens next: a failed look at its start time
         // must not lose it (it could not be found again by its token), so the time of
         // the answer stands in for CreationDate then.
@@ -384,8 +395,9 @@ impl AwsCloud {
         // The copy is the run's from the moment the job completes, whatever state it is
         // in (a copy that came back broken must still be found by tag and deleted); once
         // tagged, the job's tags are dropped, so this happens once.
-        let tags = self.job_tags.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
-        if let Some(tags) = &tags {
+        let started = self.job_tags.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        let tags = started.as_ref().map(|s| &s.tags);
+        if let Some(tags) = tags {
             self.add_tags(&resource, tags).await?;
         }
         let copy = match resource.kind {
@@ -396,9 +408,11 @@ impl AwsCloud {
             ResourceType::DbCluster => {
                 let instance = ResourceRef::new(ResourceType::DbInstance, cluster_instance_identifier(&resource.id));
                 let has_instance = self.db_tags(&instance).await?.is_some();
-                if let (Some(tags), false) = (&tags, has_instance) {
+                if let (Some(started), false) = (&started, has_instance) {
+                    // The instance of the class the scenario asked for (AWS Backup's
+                    // metadata has no place for it: the cluster comes without instances).
                     let engine = self.cluster_engine(&resource.id).await?;
-                    self.add_cluster_instance(&resource.id, &engine, &Overrides::default(), tags)
+                    self.add_cluster_instance(&resource.id, &engine, &started.overrides, &started.tags)
                         .await?;
                 }
                 if tags.is_none() && !has_instance {

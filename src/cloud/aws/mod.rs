@@ -100,9 +100,9 @@ pub struct AwsCloud {
     /// The AWS-managed network interfaces of endpoints being deleted, by endpoint id:
     /// awaited (never deleted) before the subnets and the security group go.
     managed_interfaces: Mutex<BTreeMap<String, Vec<String>>>,
-    /// The run tags of each AWS Backup job started here: what it creates is tagged with
-    /// them when it completes.
-    job_tags: Mutex<BTreeMap<String, crate::cloud::Tags>>,
+    /// What the run asked of each AWS Backup job started here: what it creates is tagged
+    /// with its tags when it completes, and an Aurora copy's instance made as asked.
+    job_tags: Mutex<BTreeMap<String, backup::StartedJob>>,
     /// The account the clients act in, once asked.
     account: Mutex<Option<String>>,
     /// Restored volumes attached to the runner so far, by volume id, with their device.
