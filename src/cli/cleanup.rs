@@ -44,6 +44,17 @@ pub struct CleanupArgs {
     /// AWS profile [default: the standard chain's: AWS_PROFILE, …].
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+    /// The IAM role to assume first, as the drills did: a cross-account scenario's
+    /// `assume_role` (its resources are in that account, not the credentials').
+    #[arg(long, value_name = "ARN", value_parser = parse_role_arn, conflicts_with = "sim_state")]
+    pub assume_role: Option<String>,
+}
+
+/// An IAM role ARN, or why not.
+fn parse_role_arn(value: &str) -> Result<String, String> {
+    crate::scenario::formats::check("iam-role-arn", value)
+        .map(|()| value.to_owned())
+        .map_err(|e| format!("{}; expected {}", e.reason, e.expected))
 }
 
 fn parse_duration(text: &str) -> Result<HumanDuration, String> {
@@ -98,13 +109,14 @@ pub fn run(args: &CleanupArgs) -> i32 {
             };
             let codes = regions.into_iter().map(|region| {
                 runtime.block_on(async {
-                    let cloud = match AwsCloud::from_env(region, args.profile.as_deref(), None).await {
-                        Ok(cloud) => cloud,
-                        Err(error) => {
-                            say_err!("error: {error}");
-                            return exit_code::INVALID_INPUT;
-                        }
-                    };
+                    let cloud =
+                        match AwsCloud::from_env(region, args.profile.as_deref(), args.assume_role.as_deref()).await {
+                            Ok(cloud) => cloud,
+                            Err(error) => {
+                                say_err!("error: {error}");
+                                return exit_code::INVALID_INPUT;
+                            }
+                        };
                     say!("cleaning up in {}", cloud.region());
                     let report = cleanup::cleanup(&cloud, &request, jiff::Timestamp::now(), &say).await;
                     print_summary(&report, args.dry_run);

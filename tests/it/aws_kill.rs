@@ -154,3 +154,98 @@ checks:
     assert!(remaining.is_empty(), "{remaining:#?}");
     assert_eq!(production(&setup).await, before, "production is unchanged");
 }
+
+/// An EC2 client in the account of `role` (moto's AssumeRole answers with credentials
+/// that act in the role's account).
+async fn ec2_as(url: &str, role: &str) -> aws_sdk_ec2::Client {
+    let sts = moto::setup_clients(url).sts;
+    let assumed = sts
+        .assume_role()
+        .role_arn(role)
+        .role_session_name("setup")
+        .send()
+        .await
+        .unwrap();
+    let c = assumed.credentials().unwrap();
+    let credentials = aws_sdk_ec2::config::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_owned()),
+        None,
+        "assumed",
+    );
+    let config = aws_sdk_ec2::Config::builder()
+        .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
+        .region(aws_sdk_ec2::config::Region::new(moto::REGION))
+        .endpoint_url(url)
+        .credentials_provider(credentials)
+        .build();
+    aws_sdk_ec2::Client::from_conf(config)
+}
+
+#[tokio::test]
+async fn cleanup_of_a_cross_account_drill_looks_in_the_account_of_its_assumed_role() {
+    let (_server, url) = moto::moto().await;
+    let role = "arn:aws:iam::222222222222:role/firedrill-drills";
+    let drills = ec2_as(&url, role).await;
+    // What a killed cross-account drill left in the drill account, its lease over.
+    let run_id = "fd-cross-20261101T120000Z-abcdef";
+    let tag = |k: &str, v: &str| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build();
+    let left = drills
+        .create_vpc()
+        .cidr_block("10.250.0.0/16")
+        .tag_specifications(
+            aws_sdk_ec2::types::TagSpecification::builder()
+                .resource_type(aws_sdk_ec2::types::ResourceType::Vpc)
+                .tags(tag(TAG_RUN_ID, run_id))
+                .tags(tag("firedrill:lease-until", "2026-11-01T13:00:00Z"))
+                .tags(tag("firedrill:created-by", "firedrill/0.1.0"))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let vpc = left.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let vpcs = |client: aws_sdk_ec2::Client| async move {
+        let found = client.describe_vpcs().send().await.unwrap();
+        found
+            .vpcs()
+            .iter()
+            .filter_map(|v| v.vpc_id().map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        !vpcs(moto::setup_clients(&url).ec2).await.contains(&vpc),
+        "the drill account is not the credentials'"
+    );
+    let history = tempfile::tempdir().unwrap();
+    let history = history.path().to_str().unwrap();
+    let cleanup = |extra: &[&str]| {
+        let args = [
+            &["cleanup", "--all", "--history", history, "--region", moto::REGION][..],
+            extra,
+        ]
+        .concat();
+        firedrill(&args, &url)
+    };
+
+    let in_own_account = cleanup(&[]);
+    assert_eq!(in_own_account.status.code(), Some(0), "{:?}", in_own_account);
+    assert!(
+        vpcs(drills.clone()).await.contains(&vpc),
+        "the credentials' account holds nothing of it"
+    );
+
+    let assumed = cleanup(&["--assume-role", role]);
+    let said = String::from_utf8_lossy(&assumed.stdout);
+    assert_eq!(
+        assumed.status.code(),
+        Some(0),
+        "{said}{}",
+        String::from_utf8_lossy(&assumed.stderr)
+    );
+    assert!(
+        !vpcs(drills).await.contains(&vpc),
+        "cleaned up in the role's account: {said}"
+    );
+}
