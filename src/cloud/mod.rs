@@ -100,13 +100,26 @@ pub struct RecoveryPoint {
     pub point_in_time: bool,
 }
 
+impl Environment {
+    /// The DB subnet group, or why there is none: a database is never restored without
+    /// one (RDS would put it in the account's default VPC).
+    pub fn database_subnets(&self) -> Result<&str, CloudError> {
+        self.db_subnet_group.as_deref().ok_or_else(|| {
+            CloudError::Failed("the isolated VPC has no DB subnet group: the drill restores no database".into())
+        })
+    }
+}
+
 /// The isolated environment of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Environment {
     pub vpc_id: String,
     pub subnet_ids: Vec<String>,
     pub security_group_id: String,
-    pub db_subnet_group: String,
+    /// The DB subnet group RDS and Aurora copies go into, made only when the drill
+    /// restores a database (it needs subnets in two Availability Zones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_subnet_group: Option<String>,
     /// The instance profile a launched or restored runner gets (SSM's managed policy
     /// only), where the cloud makes one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -252,11 +265,13 @@ pub trait Cloud {
     /// The recovery point a source names (`latest` resolved to the newest completed one).
     async fn find_recovery_point(&self, source: &RestoreSource) -> Result<RecoveryPoint, CloudError>;
 
-    /// Creates the isolated VPC, tagged at creation. On failure the error carries no
-    /// resources: what was created is already reported through `on_created`.
+    /// Creates the isolated VPC, tagged at creation, with a DB subnet group when the drill
+    /// restores `databases`. On failure the error carries no resources: what was created
+    /// is already reported through `on_created`.
     async fn create_environment(
         &self,
         isolation: &Isolation,
+        databases: bool,
         tags: &Tags,
         on_created: &dyn Fn(&ResourceRef),
     ) -> Result<Environment, CloudError>;

@@ -317,8 +317,12 @@ impl<C: Cloud> Drill<'_, C> {
         };
         let environment = self
             .call("creating the isolated VPC", || {
-                self.cloud
-                    .create_environment(&self.scenario.isolation, &self.tags, &on_created)
+                self.cloud.create_environment(
+                    &self.scenario.isolation,
+                    self.scenario.restores_databases(),
+                    &self.tags,
+                    &on_created,
+                )
             })
             .await?;
         let report = self

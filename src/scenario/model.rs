@@ -827,6 +827,17 @@ impl ResourceKind {
     }
 }
 
+impl Scenario {
+    /// Whether any restore makes an RDS or Aurora copy (an AWS Backup recovery point of
+    /// a kind not known before AWS is asked counts as one: better a subnet group made for
+    /// nothing than a database with nowhere to go).
+    pub fn restores_databases(&self) -> bool {
+        self.restores
+            .iter()
+            .any(|r| r.source.kind().is_none_or(ResourceKind::is_database))
+    }
+}
+
 impl RestoreSource {
     /// The kind of resource this source restores to; `None` for an AWS Backup recovery
     /// point whose kind cannot be told without AWS (the validator asks for `resource_arn`).

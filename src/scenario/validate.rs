@@ -180,6 +180,17 @@ fn isolation(scenario: &Scenario, problems: &mut Vec<Problem>) {
             .hint("add `secretsmanager` to isolation.endpoints"),
         );
     }
+    // "A DB subnet group must contain at least one subnet in at least two Availability
+    // Zones" (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html).
+    if scenario.isolation.az_count < 2 && scenario.restores_databases() {
+        problems.push(
+            Problem::new(
+                "/isolation/az_count",
+                "a database restore needs subnets in at least two Availability Zones",
+            )
+            .hint("RDS and Aurora copies go into a DB subnet group, which spans two zones or more: set az_count: 2 (a drill without databases may use 1)"),
+        );
+    }
     let mut seen = HashSet::new();
     for (i, endpoint) in endpoints.iter().enumerate() {
         if !seen.insert(endpoint) {

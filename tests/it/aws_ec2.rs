@@ -124,9 +124,15 @@ async fn ebs_and_ami_restores_land_in_the_isolated_network_and_go() {
     let run_id = "fd-ec2-20261125T120000Z-abcdef";
     let tags = Tags::from([(TAG_RUN_ID.to_owned(), run_id.to_owned())]);
     let environment = cloud
-        .create_network(&Isolation::default(), &tags, &|_| {})
+        .create_network(&Isolation::default(), false, &tags, &|_| {})
         .await
         .unwrap();
+    // No database to restore: no DB subnet group (which would need two zones).
+    assert_eq!(environment.db_subnet_group, None);
+    assert!(
+        !server.mutations().iter().any(|(call, _)| call.starts_with("rds:")),
+        "no RDS call"
+    );
 
     let source = EbsSnapshotSource {
         volume: Some(prod.volume.clone()),

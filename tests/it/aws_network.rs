@@ -59,7 +59,9 @@ async fn the_isolated_network_is_created_tagged_verified_and_removed_without_tou
     let created = RefCell::new(Vec::new());
     let isolation = Isolation::default();
     let environment = cloud
-        .create_network(&isolation, &run_tags(run_id), &|r| created.borrow_mut().push(r.clone()))
+        .create_network(&isolation, true, &run_tags(run_id), &|r| {
+            created.borrow_mut().push(r.clone())
+        })
         .await
         .unwrap();
     let created = created.into_inner();

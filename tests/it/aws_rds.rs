@@ -78,7 +78,7 @@ async fn an_rds_snapshot_is_restored_privately_observed_and_removed() {
     let run_id = "fd-rds-20261125T120000Z-abcdef";
     let tags = Tags::from([(TAG_RUN_ID.to_owned(), run_id.to_owned())]);
     let environment = cloud
-        .create_network(&Isolation::default(), &tags, &|_| {})
+        .create_network(&Isolation::default(), true, &tags, &|_| {})
         .await
         .unwrap();
 
@@ -110,7 +110,7 @@ async fn an_rds_snapshot_is_restored_privately_observed_and_removed() {
     assert_ne!(instance.publicly_accessible(), Some(true), "never publicly accessible");
     assert_eq!(
         instance.db_subnet_group().and_then(|g| g.db_subnet_group_name()),
-        Some(environment.db_subnet_group.as_str())
+        environment.db_subnet_group.as_deref()
     );
     assert!(
         instance

@@ -69,10 +69,13 @@ impl Cloud for Wrapped<'_> {
     async fn create_environment(
         &self,
         isolation: &Isolation,
+        databases: bool,
         tags: &Tags,
         on_created: &dyn Fn(&ResourceRef),
     ) -> Result<Environment, CloudError> {
-        self.sim.create_environment(isolation, tags, on_created).await
+        self.sim
+            .create_environment(isolation, databases, tags, on_created)
+            .await
     }
     async fn verify_isolation(&self, environment: &Environment) -> Result<IsolationReport, CloudError> {
         self.sim.verify_isolation(environment).await

@@ -94,12 +94,14 @@ fn kept_keys(kind: ResourceKind) -> &'static [&'static str] {
 /// The metadata of a restore: the kept keys of AWS Backup's own metadata, then everything
 /// that decides where the copy lands set by firedrill, so that it can only land inside
 /// the isolated VPC, privately, without deletion protection, under a name made from the
-/// token (AWS Backup takes the values as strings, lists as JSON arrays).
+/// token (AWS Backup takes the values as strings, lists as JSON arrays). A database
+/// needs the environment's DB subnet group: without one it is an error, never a copy in
+/// the default VPC.
 pub fn restore_metadata(
     kind: ResourceKind,
     original: &BTreeMap<String, String>,
     placement: &Placement<'_>,
-) -> BTreeMap<String, String> {
+) -> Result<BTreeMap<String, String>, CloudError> {
     let mut metadata: BTreeMap<String, String> = original
         .iter()
         .filter(|(key, _)| kept_keys(kind).contains(&key.as_str()))
@@ -113,7 +115,10 @@ pub fn restore_metadata(
     match kind {
         ResourceKind::RdsInstance => {
             set("DBInstanceIdentifier", db_identifier(placement.token));
-            set("DBSubnetGroupName", placement.environment.db_subnet_group.clone());
+            set(
+                "DBSubnetGroupName",
+                placement.environment.database_subnets()?.to_owned(),
+            );
             set("VpcSecurityGroupIds", groups);
             set("PubliclyAccessible", "false".into());
             set("MultiAZ", "false".into());
@@ -128,7 +133,10 @@ pub fn restore_metadata(
         }
         ResourceKind::AuroraCluster => {
             set("DBClusterIdentifier", db_identifier(placement.token));
-            set("DBSubnetGroupName", placement.environment.db_subnet_group.clone());
+            set(
+                "DBSubnetGroupName",
+                placement.environment.database_subnets()?.to_owned(),
+            );
             set("VpcSecurityGroupIds", groups);
             set("DeletionProtection", "false".into());
             set("CopyTagsToSnapshot", "false".into());
@@ -161,7 +169,7 @@ pub fn restore_metadata(
             }
         }
     }
-    metadata
+    Ok(metadata)
 }
 
 /// What the run asked of an AWS Backup restore job it started, kept until the job's copy
@@ -295,7 +303,7 @@ impl AwsCloud {
             .restore_metadata()
             .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default();
-        let metadata = restore_metadata(point.kind, &original, placement);
+        let metadata = restore_metadata(point.kind, &original, placement)?;
         let role = restore_role_arn(source, super::iam::partition(&self.region), &self.account().await?);
         let started = backup
             .start_restore_job()
@@ -537,7 +545,7 @@ mod tests {
             vpc_id: "vpc-1".into(),
             subnet_ids: vec!["subnet-a".into(), "subnet-b".into()],
             security_group_id: "sg-iso".into(),
-            db_subnet_group: "fd-x-subnets".into(),
+            db_subnet_group: Some("fd-x-subnets".into()),
             instance_profile: Some("fd-x-runner".into()),
             resources: vec![],
         }
@@ -570,7 +578,8 @@ mod tests {
                 ("IamInstanceProfileName", "prod-app"),
             ]),
             &placement,
-        );
+        )
+        .unwrap();
         assert_eq!(metadata["SubnetId"], "subnet-a");
         assert_eq!(metadata["SecurityGroupIds"], "[\"sg-iso\"]");
         assert_eq!(metadata["IamInstanceProfileName"], "fd-x-runner");
@@ -604,7 +613,8 @@ mod tests {
                 ("Engine", "postgres"),
             ]),
             &placement,
-        );
+        )
+        .unwrap();
         assert_eq!(
             metadata["DBInstanceIdentifier"],
             "fd-x-20261125t120000z-abcdef-orders-db"
@@ -622,7 +632,8 @@ mod tests {
                 ("AvailabilityZones", "[\"us-east-1c\"]"),
             ]),
             &placement,
-        );
+        )
+        .unwrap();
         assert_eq!(aurora["DBClusterIdentifier"], "fd-x-20261125t120000z-abcdef-orders-db");
         assert!(!aurora.contains_key("AvailabilityZones"));
     }
@@ -644,7 +655,8 @@ mod tests {
                 ("volumeType", "gp3"),
             ]),
             &placement,
-        );
+        )
+        .unwrap();
         assert_eq!(metadata["availabilityZone"], "us-east-1a");
         assert_eq!(metadata["volumeType"], "gp3");
         assert!(!metadata.contains_key("volumeId"));

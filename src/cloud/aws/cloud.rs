@@ -145,11 +145,12 @@ impl Cloud for AwsCloud {
     async fn create_environment(
         &self,
         isolation: &Isolation,
+        databases: bool,
         tags: &Tags,
         on_created: &dyn Fn(&ResourceRef),
     ) -> Result<Environment, CloudError> {
         let mut environment = self
-            .create_network(isolation, tags, on_created)
+            .create_network(isolation, databases, tags, on_created)
             .await
             .map_err(not_retried_whole)?;
         let run_id = tags.get(TAG_RUN_ID).cloned().unwrap_or_default();

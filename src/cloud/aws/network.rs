@@ -67,6 +67,7 @@ impl AwsCloud {
     pub async fn create_network(
         &self,
         isolation: &Isolation,
+        databases: bool,
         tags: &Tags,
         on_created: &dyn Fn(&ResourceRef),
     ) -> Result<Environment, CloudError> {
@@ -176,19 +177,24 @@ impl AwsCloud {
         .await?;
         let id = s3.vpc_endpoint().and_then(|v| v.vpc_endpoint_id()).unwrap_or_default();
         created(ResourceType::VpcEndpoint, id);
-        // RDS keeps names in lower case: use that form, so the id we journal is its id.
-        let subnet_group = format!("{}-subnets", run_id.to_lowercase());
-        self.clients
-            .rds
-            .create_db_subnet_group()
-            .db_subnet_group_name(&subnet_group)
-            .db_subnet_group_description("firedrill drill: the isolated VPC's private subnets")
-            .set_subnet_ids(Some(subnet_ids.clone()))
-            .set_tags(Some(rds_tags(tags)))
-            .send()
-            .await
-            .map_err(|e| classify("rds:CreateDBSubnetGroup", &e))?;
-        created(ResourceType::DbSubnetGroup, &subnet_group);
+        let subnet_group = if databases {
+            // RDS keeps names in lower case: use that form, so the id we journal is its id.
+            let name = format!("{}-subnets", run_id.to_lowercase());
+            self.clients
+                .rds
+                .create_db_subnet_group()
+                .db_subnet_group_name(&name)
+                .db_subnet_group_description("firedrill drill: the isolated VPC's private subnets")
+                .set_subnet_ids(Some(subnet_ids.clone()))
+                .set_tags(Some(rds_tags(tags)))
+                .send()
+                .await
+                .map_err(|e| classify("rds:CreateDBSubnetGroup", &e))?;
+            created(ResourceType::DbSubnetGroup, &name);
+            Some(name)
+        } else {
+            None
+        };
         Ok(Environment {
             vpc_id,
             subnet_ids,
@@ -455,7 +461,9 @@ impl AwsCloud {
                 ));
             }
         }
-        violations.extend(self.public_databases(&environment.db_subnet_group).await?);
+        if let Some(group) = &environment.db_subnet_group {
+            violations.extend(self.public_databases(group).await?);
+        }
         Ok(IsolationReport { violations })
     }
 

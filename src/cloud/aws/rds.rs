@@ -29,7 +29,7 @@ const DEFAULT_AURORA_CLASS: &str = "db.t4g.medium";
 macro_rules! isolated_instance {
     ($request:expr, $environment:expr, $overrides:expr, $tags:expr) => {
         $request
-            .db_subnet_group_name(&$environment.db_subnet_group)
+            .db_subnet_group_name($environment.database_subnets()?)
             .vpc_security_group_ids(&$environment.security_group_id)
             .publicly_accessible(false)
             .deletion_protection(false)
@@ -47,7 +47,7 @@ macro_rules! isolated_instance {
 macro_rules! isolated_cluster {
     ($request:expr, $environment:expr, $overrides:expr, $tags:expr) => {
         $request
-            .db_subnet_group_name(&$environment.db_subnet_group)
+            .db_subnet_group_name($environment.database_subnets()?)
             .vpc_security_group_ids(&$environment.security_group_id)
             .deletion_protection(false)
             .copy_tags_to_snapshot(false)

@@ -204,15 +204,17 @@ impl<'a> Plan<'a> {
         // The gateway endpoint goes into the VPC's main route table, made by AWS untagged.
         let main_table = [Existing::new(scope.ec2("route-table", "*"), Tags::new())];
         out.extend(self.endpoint("s3", &[], &[], &main_table, false));
-        // network.rs makes the subnet group for every drill, databases or not.
-        let group_name = self
-            .subnet_group()
-            .arn
-            .rsplit(':')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        out.extend(auth::create_db_subnet_group(scope, &group_name, tags));
+        // network.rs makes the subnet group only for a drill that restores a database.
+        if self.scenario.restores_databases() {
+            let group_name = self
+                .subnet_group()
+                .arn
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            out.extend(auth::create_db_subnet_group(scope, &group_name, tags));
+        }
         out
     }
 
@@ -483,7 +485,9 @@ impl<'a> Plan<'a> {
         ] {
             deletes.push((action, self.ours(kind)));
         }
-        deletes.push(("rds:DeleteDBSubnetGroup", self.subnet_group()));
+        if self.scenario.restores_databases() {
+            deletes.push(("rds:DeleteDBSubnetGroup", self.subnet_group()));
+        }
         let mut out: Vec<Authorization> = deletes
             .iter()
             .flat_map(|(action, resource)| auth::on_existing(self.scope, action, resource))
@@ -1114,13 +1118,8 @@ mod tests {
             .filter(|a| a.action.starts_with("rds:") && a.resource != "*")
             .map(|a| a.action.as_str())
             .collect();
-        // Only the subnet group network.rs makes for every drill.
-        let group_only = [
-            "rds:AddTagsToResource",
-            "rds:CreateDBSubnetGroup",
-            "rds:DeleteDBSubnetGroup",
-        ];
-        assert_eq!(rds, BTreeSet::from(group_only), "{rds:?}");
+        // Not even a DB subnet group: network.rs makes one only for databases.
+        assert!(rds.is_empty(), "{rds:?}");
         assert!(
             !auths
                 .iter()

@@ -559,6 +559,7 @@ impl Cloud for SimCloud {
     async fn create_environment(
         &self,
         isolation: &Isolation,
+        databases: bool,
         tags: &Tags,
         on_created: &dyn Fn(&ResourceRef),
     ) -> Result<Environment, CloudError> {
@@ -582,13 +583,13 @@ impl Cloud for SimCloud {
         }
         resources.push(create(ResourceType::VpcEndpoint, "vpce"));
         tokio::time::sleep(step * 2).await;
-        let subnet_group = create(ResourceType::DbSubnetGroup, "fd-subnets");
-        resources.push(subnet_group.clone());
+        let subnet_group = databases.then(|| create(ResourceType::DbSubnetGroup, "fd-subnets"));
+        resources.extend(subnet_group.clone());
         let environment = Environment {
             vpc_id: vpc.id,
             subnet_ids: subnets.into_iter().map(|s| s.id).collect(),
             security_group_id: group.id,
-            db_subnet_group: subnet_group.id,
+            db_subnet_group: subnet_group.map(|g| g.id),
             instance_profile: None,
             resources,
         };
