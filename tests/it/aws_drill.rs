@@ -902,8 +902,14 @@ checks:
     let (rules, _) = ssm_rules(canned);
     let rules: Vec<&Rule> = rules.iter().collect();
     let cloud = cloud_with(&url, moto::ssm_with_mocks(&url, &rules), None);
+    // Each cluster's first CreateDBInstance comes while it is "still creating".
+    server.emulate(&[crate::aws_rules::cluster_not_yet_available(2)]);
     let result = drill(&cloud, &load(&text)).await;
     assert_eq!(result.outcome, Outcome::Passed, "{:#?}", result.reasons);
+    assert_eq!(
+        server.rules_given(),
+        [("CreateDBInstance into a cluster still creating".to_owned(), 2)]
+    );
     let deleted: Vec<ResourceType> = result.teardown.deleted.iter().map(|r| r.kind).collect();
     assert_eq!(
         deleted.iter().filter(|k| **k == ResourceType::DbCluster).count(),

@@ -114,3 +114,31 @@ pub fn local_zone_listed_first() -> Rule {
         ),
     }
 }
+
+/// RDS's error answer (the query protocol's `ErrorResponse/Error`).
+fn rds_error(code: &str, message: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">\
+         <Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>\
+         <RequestId>emulated</RequestId></ErrorResponse>"
+    )
+}
+
+/// Aurora: "you can create DB instances only after the DB cluster is available"
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBClusterFromSnapshot.html);
+/// CreateDBInstance into a restored cluster that is not yet available answers
+/// InvalidDBClusterStateFault. moto's clusters are available at once: the first `times`
+/// such calls get the fault, as if made while the cluster was still creating.
+pub fn cluster_not_yet_available(times: u32) -> Rule {
+    Rule {
+        rule: "CreateDBInstance into a cluster still creating".into(),
+        action: "CreateDBInstance".into(),
+        matching: "DBClusterIdentifier=".into(),
+        times,
+        status: 400,
+        body: rds_error(
+            "InvalidDBClusterStateFault",
+            "DB cluster is not in a valid state: creating",
+        ),
+    }
+}

@@ -103,6 +103,8 @@ pub struct AwsCloud {
     /// What the run asked of each AWS Backup job started here: what it creates is tagged
     /// with its tags when it completes, and an Aurora copy's instance made as asked.
     job_tags: Mutex<BTreeMap<String, backup::StartedJob>>,
+    /// Restored Aurora clusters still to get their instance, once available (rds.rs).
+    awaited_instances: Mutex<BTreeMap<String, AwaitedInstance>>,
     /// The account the clients act in, once asked.
     account: Mutex<Option<String>>,
     /// Restored volumes attached to the runner so far, by volume id, with their device.
@@ -123,6 +125,14 @@ pub fn config_loader(region: Option<&str>, profile: Option<&str>) -> aws_config:
         loader = loader.profile_name(profile);
     }
     loader
+}
+
+/// The instance a restored Aurora cluster gets once it is available.
+#[derive(Debug, Clone)]
+struct AwaitedInstance {
+    engine: String,
+    overrides: crate::scenario::Overrides,
+    tags: crate::cloud::Tags,
 }
 
 impl AwsCloud {
@@ -162,6 +172,7 @@ impl AwsCloud {
             waits: Waits::default(),
             managed_interfaces: Mutex::new(BTreeMap::new()),
             job_tags: Mutex::new(BTreeMap::new()),
+            awaited_instances: Mutex::new(BTreeMap::new()),
             account: Mutex::new(None),
             attached: Mutex::new(BTreeMap::new()),
             check_output: None,

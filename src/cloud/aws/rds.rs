@@ -394,8 +394,7 @@ impl AwsCloud {
         .await
         .map_err(|e| classify("rds:RestoreDBClusterFromSnapshot", &e));
         ours_already(made)?;
-        let instance = self.add_cluster_instance(&cluster, &engine, overrides, tags).await?;
-        Ok((ResourceRef::new(ResourceType::DbCluster, cluster), instance))
+        Ok(self.instance_once_available(cluster, engine, overrides, tags))
     }
 
     /// Restores a cluster to `time`, then adds its one instance; returns both.
@@ -425,8 +424,60 @@ impl AwsCloud {
         .await
         .map_err(|e| classify("rds:RestoreDBClusterToPointInTime", &e));
         ours_already(made)?;
-        let instance = self.add_cluster_instance(&cluster, &engine, overrides, tags).await?;
-        Ok((ResourceRef::new(ResourceType::DbCluster, cluster), instance))
+        Ok(self.instance_once_available(cluster, engine, overrides, tags))
+    }
+
+    /// The restored cluster and the instance it will get: "you can create DB instances
+    /// only after the DB cluster is available" (RestoreDBClusterFromSnapshot,
+    /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBClusterFromSnapshot.html),
+    /// so the instance is added by the observation that first sees the cluster available
+    /// (`add_awaited_instances`); its name is known now, for teardown and the journal.
+    fn instance_once_available(
+        &self,
+        cluster: String,
+        engine: String,
+        overrides: &Overrides,
+        tags: &Tags,
+    ) -> (ResourceRef, ResourceRef) {
+        let instance = ResourceRef::new(ResourceType::DbInstance, cluster_instance_identifier(&cluster));
+        self.awaited_instances.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            cluster.clone(),
+            super::AwaitedInstance {
+                engine,
+                overrides: overrides.clone(),
+                tags: tags.clone(),
+            },
+        );
+        (ResourceRef::new(ResourceType::DbCluster, cluster), instance)
+    }
+
+    /// Adds the instance of each restored cluster that is now available and still waits
+    /// for it. A cluster RDS still calls busy (`InvalidDBClusterStateFault`: its state
+    /// lags) is tried again on the next round.
+    async fn add_awaited_instances(&self, available: &[&str]) -> Result<(), CloudError> {
+        for cluster in available {
+            let awaited = self
+                .awaited_instances
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(*cluster)
+                .cloned();
+            let Some(awaited) = awaited else { continue };
+            match self
+                .add_cluster_instance(cluster, &awaited.engine, &awaited.overrides, &awaited.tags)
+                .await
+            {
+                Ok(_) => {
+                    self.awaited_instances
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(*cluster);
+                }
+                Err(CloudError::Failed(message)) if message.contains("InvalidDBClusterStateFault") => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
     }
 
     /// The one instance a restored Aurora cluster needs to answer (restores create a
@@ -546,6 +597,13 @@ impl AwsCloud {
                 .send()
                 .await
                 .map_err(|e| classify("rds:DescribeDBClusters", &e))?;
+            let available: Vec<&str> = found
+                .db_clusters()
+                .iter()
+                .filter(|c| c.status() == Some("available"))
+                .filter_map(|c| c.db_cluster_identifier())
+                .collect();
+            self.add_awaited_instances(&available).await?;
             for cluster in found.db_clusters() {
                 let Some(id) = cluster.db_cluster_identifier() else {
                     continue;
