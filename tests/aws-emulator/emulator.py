@@ -16,7 +16,9 @@ them with how often each was given; POST /moto-api/reset (moto's reset) clears t
 
 answers the first `times` requests for `action` whose body contains `matching` with
 `status` and `body`. Such a request never reaches moto, as AWS never carried it out
-(a mock that rewrote moto's answer would have let moto act on it). What each rule
+(a mock that rewrote moto's answer would have let moto act on it) — unless the rule
+says `"acted": true`: then moto carries it out and its answer is replaced, as when
+AWS acted and its answer was lost on the way. What each rule
 stands for, and the AWS page it follows, is written beside it in tests/it/aws_rules.rs.
 """
 
@@ -99,6 +101,10 @@ def emulate(self, environ, start_response):
         text = body.decode("utf-8", "replace")
         rule = rule_for(action_of(environ, body), text)
         if rule is not None:
+            if rule.get("acted"):
+                # moto acts; what it answers is thrown away.
+                for _ in moto_call(self, environ, lambda *args, **kwargs: None):
+                    pass
             return answer(start_response, rule["status"], rule["body"].encode())
     return moto_call(self, environ, start_response)
 

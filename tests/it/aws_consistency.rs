@@ -137,3 +137,9 @@ async fn an_opted_in_local_zone_that_sorts_first_is_not_given_a_subnet() {
     let rules = [aws_rules::local_zone_listed_first()];
     all_given(&drill_passes_despite(&rules).await, &rules);
 }
+
+#[tokio::test]
+async fn a_database_restore_whose_answer_was_lost_is_found_made_when_asked_again() {
+    let rules = [aws_rules::rds_answer_lost("RestoreDBInstanceFromDBSnapshot", 1)];
+    all_given(&drill_passes_despite(&rules).await, &rules);
+}

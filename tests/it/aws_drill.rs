@@ -851,6 +851,7 @@ async fn aurora_snapshot_and_point_in_time_restores_get_their_instance_and_go() 
         .create_db_cluster()
         .db_cluster_identifier("orders-aurora")
         .engine("aurora-postgresql")
+        .engine_version("13.9")
         .master_username("admin")
         .master_user_password("not-a-real-password")
         .send()
@@ -909,6 +910,16 @@ checks:
     assert_eq!(
         server.rules_given(),
         [("CreateDBInstance into a cluster still creating".to_owned(), 2)]
+    );
+    let from_snapshot: Vec<String> = server
+        .mutations()
+        .into_iter()
+        .filter(|(call, _)| call == "rds:RestoreDBClusterFromSnapshot")
+        .map(|(_, body)| body)
+        .collect();
+    assert!(
+        from_snapshot.len() == 1 && from_snapshot[0].contains("EngineVersion=13.9"),
+        "the copy runs the snapshot's engine version, not the Region's default: {from_snapshot:?}"
     );
     let deleted: Vec<ResourceType> = result.teardown.deleted.iter().map(|r| r.kind).collect();
     assert_eq!(

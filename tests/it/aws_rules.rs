@@ -14,6 +14,9 @@ pub struct Rule {
     pub times: u32,
     pub status: u16,
     pub body: String,
+    /// moto carries the call out before the answer is replaced (an answer lost).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub acted: bool,
 }
 
 impl Rule {
@@ -46,6 +49,7 @@ pub fn ec2_id_not_yet_visible(action: &str, code: &str, times: u32) -> Rule {
         times,
         status: 400,
         body: ec2_error(code, "The ID does not exist (it has not propagated yet)"),
+        acted: false,
     }
 }
 
@@ -62,6 +66,7 @@ pub fn ec2_filter_sees_nothing_yet(action: &str, matching: &str, set: &str) -> R
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response \
              xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>emulated</requestId><{set}/></{action}Response>"
         ),
+        acted: false,
     }
 }
 
@@ -81,6 +86,7 @@ pub fn instance_profile_not_propagated(times: u32) -> Rule {
             "InvalidParameterValue",
             "Value (fd-runner) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
         ),
+        acted: false,
     }
 }
 
@@ -112,6 +118,7 @@ pub fn local_zone_listed_first() -> Rule {
             zone("us-east-1a", "use1-az6", "availability-zone"),
             zone("us-east-1b", "use1-az1", "availability-zone"),
         ),
+        acted: false,
     }
 }
 
@@ -140,5 +147,23 @@ pub fn cluster_not_yet_available(times: u32) -> Rule {
             "InvalidDBClusterStateFault",
             "DB cluster is not in a valid state: creating",
         ),
+        acted: false,
+    }
+}
+
+/// A create that took effect but whose answer was lost (a timeout, a reset connection):
+/// moto carries the first `times` calls of `action` out, and the caller hears RDS's
+/// `Throttling` instead, so that it asks again with the same name and meets
+/// `…AlreadyExists`, as after an SDK retry of a call that had succeeded (the SDK retries
+/// timeouts and transient errors by itself: https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+pub fn rds_answer_lost(action: &str, times: u32) -> Rule {
+    Rule {
+        rule: format!("{action} acted, its answer lost"),
+        action: action.to_owned(),
+        matching: String::new(),
+        times,
+        status: 400,
+        body: rds_error("Throttling", "Rate exceeded"),
+        acted: true,
     }
 }

@@ -180,7 +180,8 @@ impl AwsCloud {
         let subnet_group = if databases {
             // RDS keeps names in lower case: use that form, so the id we journal is its id.
             let name = format!("{}-subnets", run_id.to_lowercase());
-            self.clients
+            let made = self
+                .clients
                 .rds
                 .create_db_subnet_group()
                 .db_subnet_group_name(&name)
@@ -189,7 +190,10 @@ impl AwsCloud {
                 .set_tags(Some(rds_tags(tags)))
                 .send()
                 .await
-                .map_err(|e| classify("rds:CreateDBSubnetGroup", &e))?;
+                .map_err(|e| classify("rds:CreateDBSubnetGroup", &e));
+            // Named from the run: one that exists is this run's, made by a call whose
+            // answer was lost and that the SDK sent again.
+            super::rds::ours_already(made)?;
             created(ResourceType::DbSubnetGroup, &name);
             Some(name)
         } else {

@@ -310,7 +310,7 @@ impl AwsCloud {
         tags: &Tags,
     ) -> Result<ResourceRef, CloudError> {
         let identifier = db_identifier(token);
-        isolated_instance!(
+        let made = isolated_instance!(
             self.clients
                 .rds
                 .restore_db_instance_from_db_snapshot()
@@ -322,7 +322,8 @@ impl AwsCloud {
         )
         .send()
         .await
-        .map_err(|e| classify("rds:RestoreDBInstanceFromDBSnapshot", &e))?;
+        .map_err(|e| classify("rds:RestoreDBInstanceFromDBSnapshot", &e));
+        ours_already(made)?;
         Ok(ResourceRef::new(ResourceType::DbInstance, identifier))
     }
 
@@ -338,7 +339,7 @@ impl AwsCloud {
         tags: &Tags,
     ) -> Result<ResourceRef, CloudError> {
         let identifier = db_identifier(token);
-        isolated_instance!(
+        let made = isolated_instance!(
             self.clients
                 .rds
                 .restore_db_instance_to_point_in_time()
@@ -351,7 +352,8 @@ impl AwsCloud {
         )
         .send()
         .await
-        .map_err(|e| classify("rds:RestoreDBInstanceToPointInTime", &e))?;
+        .map_err(|e| classify("rds:RestoreDBInstanceToPointInTime", &e));
+        ours_already(made)?;
         Ok(ResourceRef::new(ResourceType::DbInstance, identifier))
     }
 
@@ -372,11 +374,13 @@ impl AwsCloud {
             .send()
             .await
             .map_err(|e| classify("rds:DescribeDBClusterSnapshots", &e))?;
-        let engine = found
+        let found = found
             .db_cluster_snapshots()
             .first()
-            .and_then(|s| s.engine())
-            .ok_or_else(|| CloudError::NotFound(format!("no cluster snapshot {snapshot}")))?
+            .ok_or_else(|| CloudError::NotFound(format!("no cluster snapshot {snapshot}")))?;
+        let engine = found
+            .engine()
+            .ok_or_else(|| CloudError::Failed(format!("cluster snapshot {snapshot} names no engine")))?
             .to_owned();
         let cluster = db_identifier(token);
         let made = isolated_cluster!(
@@ -385,7 +389,12 @@ impl AwsCloud {
                 .restore_db_cluster_from_snapshot()
                 .db_cluster_identifier(&cluster)
                 .snapshot_identifier(snapshot)
-                .engine(&engine),
+                .engine(&engine)
+                // The snapshot's own version: without it RestoreDBClusterFromSnapshot
+                // uses the engine's default version in the Region
+                // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBClusterFromSnapshot.html),
+                // and the drill would prove a copy production never ran.
+                .set_engine_version(found.engine_version().map(str::to_owned)),
             environment,
             overrides,
             tags
@@ -729,7 +738,7 @@ impl AwsCloud {
 /// A create that answers "already exists" for a name made from this run's token found
 /// what an earlier attempt of the same step made (its answer was throttled or lost):
 /// that is the step done, not an error.
-fn ours_already<T>(made: Result<T, CloudError>) -> Result<(), CloudError> {
+pub(super) fn ours_already<T>(made: Result<T, CloudError>) -> Result<(), CloudError> {
     match made {
         Ok(_) => Ok(()),
         Err(CloudError::Failed(message)) if message.contains("AlreadyExists") => Ok(()),
