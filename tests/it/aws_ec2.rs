@@ -244,3 +244,30 @@ async fn ebs_and_ami_restores_land_in_the_isolated_network_and_go() {
     assert_eq!(production(&setup, &prod).await, before, "production is unchanged");
     server.assert_authorized(&[]);
 }
+
+#[tokio::test]
+async fn an_instance_copy_s_own_volumes_are_found_to_be_tagged_and_deleted_with_it() {
+    let (_server, url) = moto::moto().await;
+    let setup = moto::setup_clients(&url).ec2;
+    let images = setup.describe_images().owners("amazon").send().await.unwrap();
+    let image = images.images()[0].image_id().unwrap().to_owned();
+    let launched = setup
+        .run_instances()
+        .image_id(&image)
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .unwrap();
+    let instance = launched.instances()[0].instance_id().unwrap().to_owned();
+    let described = setup.describe_instances().instance_ids(&instance).send().await.unwrap();
+    let attached: Vec<String> = described.reservations()[0].instances()[0]
+        .block_device_mappings()
+        .iter()
+        .filter_map(|m| m.ebs().and_then(|e| e.volume_id()).map(str::to_owned))
+        .collect();
+    assert!(!attached.is_empty(), "moto gives the instance a root volume");
+    let found = moto::cloud(&url).instance_volumes(&instance).await.unwrap();
+    let found: Vec<String> = found.into_iter().map(|v| v.id).collect();
+    assert_eq!(found, attached);
+}

@@ -449,12 +449,27 @@ impl AwsCloud {
                     copy
                 }
             }
+            ResourceType::Instance => {
+                // An EC2 copy comes with volumes of its own, made untagged by AWS Backup:
+                // tagged as the run's too, so that teardown and cleanup find and delete
+                // them (those not deleted on termination would otherwise stay, billed).
+                let volumes = self.instance_volumes(&resource.id).await?;
+                if let Some(tags) = tags {
+                    for volume in &volumes {
+                        self.add_tags(volume, tags).await?;
+                    }
+                }
+                let mut copy = self
+                    .observe_ec2(&[], std::slice::from_ref(&resource.id), completed_at)
+                    .await?;
+                if let Some(RestoreStatus::Ready { also_created, .. }) = copy.get_mut(&resource.id) {
+                    also_created.extend(volumes);
+                }
+                copy
+            }
             _ => {
-                let (volumes, instances) = match resource.kind {
-                    ResourceType::Volume => (vec![resource.id.clone()], vec![]),
-                    _ => (vec![], vec![resource.id.clone()]),
-                };
-                self.observe_ec2(&volumes, &instances, completed_at).await?
+                self.observe_ec2(std::slice::from_ref(&resource.id), &[], completed_at)
+                    .await?
             }
         };
         Ok(copy

@@ -140,6 +140,26 @@ impl AwsCloud {
         Ok(found.volumes().first().cloned())
     }
 
+    /// The EBS volumes attached to an instance (its block device mappings).
+    pub async fn instance_volumes(&self, instance: &str) -> Result<Vec<ResourceRef>, CloudError> {
+        let found = self
+            .clients
+            .ec2
+            .describe_instances()
+            .filters(Filter::builder().name("instance-id").values(instance).build())
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeInstances", &e))?;
+        Ok(found
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .flat_map(|i| i.block_device_mappings())
+            .filter_map(|m| m.ebs().and_then(|e| e.volume_id()))
+            .map(|id| ResourceRef::new(ResourceType::Volume, id))
+            .collect())
+    }
+
     /// The image a source names, with its creation time.
     pub async fn find_ami(&self, source: &AmiSource) -> Result<RecoveryPoint, CloudError> {
         let found = self
