@@ -371,8 +371,9 @@ impl AwsCloud {
                 .map_err(|e| classify("ec2:DescribeVolumes", &e))?;
             for volume in found.volumes() {
                 let Some(id) = volume.volume_id() else { continue };
-                let status = match volume.state().map(|s| s.as_str()).unwrap_or("") {
-                    "available" | "in-use" => {
+                let state = volume.state().map(|s| s.as_str()).unwrap_or("");
+                let status = match state_verdict(ResourceType::Volume, state) {
+                    StateVerdict::Ready => {
                         let device = self.device_for(id);
                         let mount_path = format!("{MOUNT_ROOT}/{id}");
                         ready(
@@ -382,10 +383,10 @@ impl AwsCloud {
                             &[("volume_id", id), ("device", &device), ("mount_path", &mount_path)],
                         )
                     }
-                    "error" => RestoreStatus::Failed {
-                        message: format!("volume {id} is in error"),
+                    StateVerdict::Failed => RestoreStatus::Failed {
+                        message: format!("volume {id} is {state}"),
                     },
-                    _ => RestoreStatus::Running { expected_minutes: None },
+                    StateVerdict::Waiting => RestoreStatus::Running { expected_minutes: None },
                 };
                 statuses.insert(id.to_owned(), status);
             }
@@ -407,22 +408,22 @@ impl AwsCloud {
                 let Some(id) = instance.instance_id() else { continue };
                 let ip = instance.private_ip_address().unwrap_or_default();
                 let dns = instance.private_dns_name().unwrap_or_default();
-                let status = match instance
+                let state = instance
                     .state()
                     .and_then(|s| s.name())
                     .map(|n| n.as_str())
-                    .unwrap_or("")
-                {
-                    "running" => ready(
+                    .unwrap_or("");
+                let status = match state_verdict(ResourceType::Instance, state) {
+                    StateVerdict::Ready => ready(
                         ResourceType::Instance,
                         id,
                         now,
                         &[("instance_id", id), ("private_ip", ip), ("private_dns", dns)],
                     ),
-                    state @ ("shutting-down" | "terminated" | "stopping" | "stopped") => RestoreStatus::Failed {
+                    StateVerdict::Failed => RestoreStatus::Failed {
                         message: format!("instance {id} is {state}"),
                     },
-                    _ => RestoreStatus::Running { expected_minutes: None },
+                    StateVerdict::Waiting => RestoreStatus::Running { expected_minutes: None },
                 };
                 statuses.insert(id.to_owned(), status);
             }
@@ -443,6 +444,28 @@ impl AwsCloud {
                 format!("/dev/sd{letter}")
             })
             .clone()
+    }
+}
+
+/// What a restored copy's state says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum StateVerdict {
+    Ready,
+    Waiting,
+    /// It will not become ready by itself.
+    Failed,
+}
+
+/// The verdict on a restored volume's or instance's state. Checked against the SDK
+/// waiters' acceptors (VolumeAvailable, InstanceRunning) in waiter_conformance.rs: the
+/// same successes and failures, plus `error` for a volume and `stopped` for an
+/// instance, which the waiters leave to time out (docs/aws.md lists the differences).
+pub(super) fn state_verdict(kind: ResourceType, state: &str) -> StateVerdict {
+    match (kind, state) {
+        (ResourceType::Volume, "available" | "in-use") | (ResourceType::Instance, "running") => StateVerdict::Ready,
+        (ResourceType::Volume, "error" | "deleting" | "deleted")
+        | (ResourceType::Instance, "shutting-down" | "terminated" | "stopping" | "stopped") => StateVerdict::Failed,
+        _ => StateVerdict::Waiting,
     }
 }
 

@@ -20,6 +20,7 @@ mod rds;
 pub mod simulate;
 mod ssm;
 mod validation;
+mod waiter_conformance;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

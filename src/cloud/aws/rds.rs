@@ -111,9 +111,11 @@ pub(super) fn cluster_cannot_come_up(status: &str) -> bool {
             | "inaccessible-encryption-credentials"
             | "inaccessible-encryption-credentials-recoverable"
             | "incompatible-restore"
+            | "incompatible-parameters"
             | "cloning-failed"
             | "migration-failed"
             | "deleting"
+            | "deleted"
     )
 }
 
