@@ -143,3 +143,31 @@ async fn a_database_restore_whose_answer_was_lost_is_found_made_when_asked_again
     let rules = [aws_rules::rds_answer_lost("RestoreDBInstanceFromDBSnapshot", 1)];
     all_given(&drill_passes_despite(&rules).await, &rules);
 }
+
+#[tokio::test]
+async fn zones_an_endpoint_service_is_not_offered_in_are_not_given_subnets() {
+    let (server, url) = moto::moto().await;
+    let cloud = moto::cloud(&url);
+    let services = ["ssm", "ssmmessages", "ec2messages", "secretsmanager", "kms"];
+    server.emulate(&[aws_rules::endpoint_service_not_in_zone(&services, "ssm", "us-east-1a")]);
+    let tags = firedrill::cloud::Tags::from([(
+        firedrill::cloud::TAG_RUN_ID.to_owned(),
+        "fd-zones-20261204T120000Z-abcdef".to_owned(),
+    )]);
+    let environment = cloud
+        .create_network(&firedrill::scenario::Isolation::default(), false, &tags, &|_| {})
+        .await
+        .unwrap();
+    let setup = moto::setup_clients(&url).ec2;
+    let subnets = setup
+        .describe_subnets()
+        .set_subnet_ids(Some(environment.subnet_ids.clone()))
+        .send()
+        .await
+        .unwrap();
+    let mut zones: Vec<&str> = subnets.subnets().iter().filter_map(|s| s.availability_zone()).collect();
+    zones.sort();
+    assert_eq!(zones, ["us-east-1b", "us-east-1c"], "ssm is not offered in us-east-1a");
+    assert_eq!(server.rules_given().len(), 1);
+    assert_eq!(server.rules_given()[0].1, 1);
+}

@@ -167,3 +167,37 @@ pub fn rds_answer_lost(action: &str, times: u32) -> Rule {
         acted: true,
     }
 }
+
+/// Endpoint services are not offered in every Availability Zone ("not all services are
+/// available in every Availability Zone": DescribeVpcEndpointServices' ServiceDetail,
+/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ServiceDetail.html): the
+/// answer offers `missing_from` no `service` (of `services`, all of the drill's, which
+/// are otherwise offered in us-east-1a to 1c).
+pub fn endpoint_service_not_in_zone(services: &[&str], service: &str, missing_from: &str) -> Rule {
+    let detail = |name: &str| {
+        let zones: String = ["us-east-1a", "us-east-1b", "us-east-1c"]
+            .iter()
+            .filter(|z| !(name == service && **z == missing_from))
+            .map(|z| format!("<item>{z}</item>"))
+            .collect();
+        format!(
+            "<item><serviceName>com.amazonaws.us-east-1.{name}</serviceName><serviceType><item>\
+             <serviceType>Interface</serviceType></item></serviceType><availabilityZoneSet>{zones}\
+             </availabilityZoneSet><owner>amazon</owner></item>"
+        )
+    };
+    Rule {
+        rule: format!("DescribeVpcEndpointServices: {service} not offered in {missing_from}"),
+        action: "DescribeVpcEndpointServices".into(),
+        matching: String::new(),
+        times: 1,
+        status: 200,
+        body: format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeVpcEndpointServicesResponse \
+             xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>emulated</requestId>\
+             <serviceDetailSet>{}</serviceDetailSet></DescribeVpcEndpointServicesResponse>",
+            services.iter().map(|s| detail(s)).collect::<String>()
+        ),
+        acted: false,
+    }
+}

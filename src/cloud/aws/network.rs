@@ -4,6 +4,7 @@
 //! and a DB subnet group, each tagged at creation; then the check that nothing routes
 //! out of it (DESIGN.md, invariant 2).
 
+use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use aws_sdk_ec2::types::{
@@ -103,7 +104,7 @@ impl AwsCloud {
             })
             .await?;
         }
-        let zones = self.zones(isolation.az_count).await?;
+        let zones = self.zones(isolation).await?;
         let cidrs = subnet_cidrs(&isolation.vpc_cidr, isolation.az_count).map_err(CloudError::Failed)?;
         let mut subnet_ids = Vec::new();
         for (zone, cidr) in zones.iter().zip(&cidrs) {
@@ -209,8 +210,9 @@ impl AwsCloud {
         })
     }
 
-    /// The first `count` available Availability Zones of the region (`pick_zones`).
-    async fn zones(&self, count: u8) -> Result<Vec<String>, CloudError> {
+    /// The first `az_count` available Availability Zones of the region in which every
+    /// interface endpoint the drill makes is offered (`pick_zones`).
+    async fn zones(&self, isolation: &Isolation) -> Result<Vec<String>, CloudError> {
         let zones = self
             .clients
             .ec2
@@ -225,7 +227,45 @@ impl AwsCloud {
             .iter()
             .filter_map(|z| Some((z.zone_name()?.to_owned(), z.zone_type().unwrap_or_default().to_owned())))
             .collect();
-        pick_zones(&listed, count).map_err(CloudError::Failed)
+        let offered = self.endpoint_zones(&isolation.endpoints).await?;
+        pick_zones(&listed, isolation.az_count, &offered).map_err(CloudError::Failed)
+    }
+
+    /// The zones each interface endpoint service is offered in: "not all services are
+    /// available in every Availability Zone" (DescribeVpcEndpointServices' ServiceDetail
+    /// AvailabilityZones, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ServiceDetail.html),
+    /// and an endpoint cannot have a subnet in a zone its service lacks.
+    async fn endpoint_zones(
+        &self,
+        endpoints: &[crate::scenario::Endpoint],
+    ) -> Result<Vec<(String, BTreeSet<String>)>, CloudError> {
+        if endpoints.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names: Vec<String> = endpoints
+            .iter()
+            .map(|e| format!("com.amazonaws.{}.{}", self.region, endpoint_name(*e)))
+            .collect();
+        let found = self
+            .clients
+            .ec2
+            .describe_vpc_endpoint_services()
+            .set_service_names(Some(names.clone()))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeVpcEndpointServices", &e))?;
+        Ok(names
+            .into_iter()
+            .map(|name| {
+                let zones = found
+                    .service_details()
+                    .iter()
+                    .filter(|d| d.service_name() == Some(name.as_str()))
+                    .flat_map(|d| d.availability_zones().iter().cloned())
+                    .collect();
+                (name, zones)
+            })
+            .collect())
     }
 
     /// Replaces the group's default allow-all egress: in and out only within the VPC,
@@ -490,24 +530,40 @@ impl AwsCloud {
 }
 
 /// The first `count` of the listed `(name, zone type)` zones by name that are
-/// Availability Zones proper. An account's opted-in Local Zones and Wavelength Zones are
+/// Availability Zones proper and offer every `(service, its zones)` of `offered`. An account's opted-in Local Zones and Wavelength Zones are
 /// listed by DescribeAvailabilityZones too (ZoneType `local-zone`, `wavelength-zone`:
 /// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AvailabilityZone.html) and
 /// sort first (`us-east-1-bos-1a` < `us-east-1a`), but offer few instance types and no
 /// interface endpoints; the request filters them out and this keeps them out whatever
 /// the answer.
-pub fn pick_zones(zones: &[(String, String)], count: u8) -> Result<Vec<String>, String> {
+pub fn pick_zones(
+    zones: &[(String, String)],
+    count: u8,
+    offered: &[(String, BTreeSet<String>)],
+) -> Result<Vec<String>, String> {
     let mut names: Vec<String> = zones
         .iter()
         .filter(|(_, kind)| kind.is_empty() || kind == "availability-zone")
         .map(|(name, _)| name.clone())
         .collect();
     names.sort();
+    let available = names.len();
+    names.retain(|zone| offered.iter().all(|(_, zones)| zones.contains(zone)));
     if names.len() < usize::from(count) {
-        return Err(format!(
-            "the region has {} available Availability Zones; the scenario asks for {count}",
-            names.len()
-        ));
+        let lacking: Vec<String> = offered
+            .iter()
+            .map(|(service, zones)| format!("{service} in {}", zones.iter().cloned().collect::<Vec<_>>().join(", ")))
+            .collect();
+        return Err(if names.len() == available {
+            format!("the region has {available} available Availability Zones; the scenario asks for {count}")
+        } else {
+            format!(
+                "only {} of the region's {available} Availability Zones offer every endpoint the drill makes \
+                 ({}); the scenario asks for {count}",
+                names.len(),
+                lacking.join("; ")
+            )
+        });
     }
     names.truncate(usize::from(count));
     Ok(names)
@@ -546,9 +602,31 @@ mod tests {
             ("us-east-1-wl1-bos-wlz-1", "wavelength-zone"),
             ("us-east-1a", "availability-zone"),
         ]);
-        assert_eq!(pick_zones(&zones, 2).unwrap(), ["us-east-1a", "us-east-1b"]);
-        let short = pick_zones(&zones, 3).unwrap_err();
+        assert_eq!(pick_zones(&zones, 2, &[]).unwrap(), ["us-east-1a", "us-east-1b"]);
+        let short = pick_zones(&zones, 3, &[]).unwrap_err();
         assert!(short.contains("2 available Availability Zones"), "{short}");
+    }
+
+    #[test]
+    fn only_zones_every_endpoint_service_is_offered_in_are_picked() {
+        let zones: Vec<(String, String)> = ["us-east-1a", "us-east-1b", "us-east-1c"]
+            .map(|z| (z.to_owned(), "availability-zone".to_owned()))
+            .to_vec();
+        let offered =
+            |service: &str, zones: &[&str]| (service.to_owned(), zones.iter().map(|z| (*z).to_owned()).collect());
+        let services = [
+            offered("com.amazonaws.us-east-1.ssm", &["us-east-1b", "us-east-1c"]),
+            offered(
+                "com.amazonaws.us-east-1.kms",
+                &["us-east-1a", "us-east-1b", "us-east-1c"],
+            ),
+        ];
+        assert_eq!(pick_zones(&zones, 2, &services).unwrap(), ["us-east-1b", "us-east-1c"]);
+        let short = pick_zones(&zones, 3, &services).unwrap_err();
+        assert!(
+            short.contains("only 2 of the region's 3") && short.contains("ssm in us-east-1b, us-east-1c"),
+            "{short}"
+        );
     }
 
     #[test]

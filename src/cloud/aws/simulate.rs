@@ -83,7 +83,7 @@ const GROUP_RULES: [&str; 3] = [
 
 /// What every drill reads: zones, the verification of isolation, observation, teardown's
 /// look at tags, the runner's identity and whether its agent is online.
-const READS: [&str; 23] = [
+const READS: [&str; 24] = [
     "ec2:DescribeAvailabilityZones",
     "ec2:DescribeInstances",
     "ec2:DescribeInternetGateways",
@@ -95,6 +95,7 @@ const READS: [&str; 23] = [
     "ec2:DescribeSubnets",
     "ec2:DescribeTags",
     "ec2:DescribeTransitGatewayVpcAttachments",
+    "ec2:DescribeVpcEndpointServices",
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeVpcPeeringConnections",
     "ec2:DescribeVpcs",
