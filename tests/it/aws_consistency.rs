@@ -168,6 +168,7 @@ async fn zones_an_endpoint_service_is_not_offered_in_are_not_given_subnets() {
     let mut zones: Vec<&str> = subnets.subnets().iter().filter_map(|s| s.availability_zone()).collect();
     zones.sort();
     assert_eq!(zones, ["us-east-1b", "us-east-1c"], "ssm is not offered in us-east-1a");
-    assert_eq!(server.rules_given().len(), 1);
-    assert_eq!(server.rules_given()[0].1, 1);
+    let given = server.rules_given();
+    assert_eq!(given.len(), 1);
+    assert_eq!(given[0].1, 1);
 }

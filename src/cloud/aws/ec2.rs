@@ -481,8 +481,8 @@ enum Attachment {
 }
 
 /// Reads a described volume: attached when it is `in-use` with the runner's attachment
-/// `attached`; impossible when the volume is gone, in `error`, or attached to another
-/// instance (volume states and attachment states of DescribeVolumes,
+/// `attached`; impossible when the volume is gone, in a state a restore fails on
+/// (`state_verdict`), or attached to another instance (volume states and attachment states of DescribeVolumes,
 /// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Volume.html and
 /// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VolumeAttachment.html).
 fn attachment(found: Option<&aws_sdk_ec2::types::Volume>, volume: &str, instance: &str) -> Attachment {
@@ -500,7 +500,8 @@ fn attachment(found: Option<&aws_sdk_ec2::types::Volume>, volume: &str, instance
     let here = attachments.iter().find(|a| a.instance_id() == Some(instance));
     match (found.state(), here.and_then(|a| a.state())) {
         (Some(VolumeState::InUse), Some(VolumeAttachmentState::Attached)) => Attachment::Attached,
-        (Some(state @ (VolumeState::Error | VolumeState::Deleting | VolumeState::Deleted)), _) => {
+        // The volume states a restore fails on (error, deleting, deleted).
+        (Some(state), _) if state_verdict(ResourceType::Volume, state.as_str()) == StateVerdict::Failed => {
             Attachment::Impossible(format!("volume {volume} is {}", state.as_str()))
         }
         _ => Attachment::Pending,

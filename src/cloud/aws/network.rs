@@ -143,7 +143,7 @@ impl AwsCloud {
         self.restrict_group(&group_id, &isolation.vpc_cidr).await?;
         let route_table = on_fresh_id(fresh, || self.main_route_table(&vpc_id)).await?;
         for endpoint in &isolation.endpoints {
-            let service = format!("com.amazonaws.{}.{}", self.region, endpoint_name(*endpoint));
+            let service = self.endpoint_service(endpoint.service_name());
             let made = on_fresh_id(fresh, || async {
                 ec2.create_vpc_endpoint()
                     .vpc_id(&vpc_id)
@@ -168,7 +168,7 @@ impl AwsCloud {
             ec2.create_vpc_endpoint()
                 .vpc_id(&vpc_id)
                 .vpc_endpoint_type(VpcEndpointType::Gateway)
-                .service_name(format!("com.amazonaws.{}.s3", self.region))
+                .service_name(self.endpoint_service("s3"))
                 .route_table_ids(&route_table)
                 .tag_specifications(spec(Ec2Type::VpcEndpoint, tags))
                 .send()
@@ -210,6 +210,12 @@ impl AwsCloud {
         })
     }
 
+    /// The name of the region's endpoint service `name` (`ssm`, `s3`): what an endpoint
+    /// is made for, and the S3 prefix list's name.
+    fn endpoint_service(&self, name: &str) -> String {
+        format!("com.amazonaws.{}.{name}", self.region)
+    }
+
     /// The first `az_count` available Availability Zones of the region in which every
     /// interface endpoint the drill makes is offered (`pick_zones`).
     async fn zones(&self, isolation: &Isolation) -> Result<Vec<String>, CloudError> {
@@ -244,7 +250,7 @@ impl AwsCloud {
         }
         let names: Vec<String> = endpoints
             .iter()
-            .map(|e| format!("com.amazonaws.{}.{}", self.region, endpoint_name(*e)))
+            .map(|e| self.endpoint_service(e.service_name()))
             .collect();
         let found = self
             .clients
@@ -332,7 +338,7 @@ impl AwsCloud {
             .clients
             .ec2
             .describe_prefix_lists()
-            .filters(filter("prefix-list-name", &format!("com.amazonaws.{}.s3", self.region)))
+            .filters(filter("prefix-list-name", &self.endpoint_service("s3")))
             .send()
             .await
             .map_err(|e| classify("ec2:DescribePrefixLists", &e))?;
@@ -530,8 +536,9 @@ impl AwsCloud {
 }
 
 /// The first `count` of the listed `(name, zone type)` zones by name that are
-/// Availability Zones proper and offer every `(service, its zones)` of `offered`. An account's opted-in Local Zones and Wavelength Zones are
-/// listed by DescribeAvailabilityZones too (ZoneType `local-zone`, `wavelength-zone`:
+/// Availability Zones proper and offer every `(service, its zones)` of `offered`. An
+/// account's opted-in Local Zones and Wavelength Zones are listed by
+/// DescribeAvailabilityZones too (ZoneType `local-zone`, `wavelength-zone`:
 /// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AvailabilityZone.html) and
 /// sort first (`us-east-1-bos-1a` < `us-east-1a`), but offer few instance types and no
 /// interface endpoints; the request filters them out and this keeps them out whatever
@@ -550,35 +557,25 @@ pub fn pick_zones(
     let available = names.len();
     names.retain(|zone| offered.iter().all(|(_, zones)| zones.contains(zone)));
     if names.len() < usize::from(count) {
-        let lacking: Vec<String> = offered
-            .iter()
-            .map(|(service, zones)| format!("{service} in {}", zones.iter().cloned().collect::<Vec<_>>().join(", ")))
-            .collect();
         return Err(if names.len() == available {
             format!("the region has {available} available Availability Zones; the scenario asks for {count}")
         } else {
+            let where_offered: Vec<String> = offered
+                .iter()
+                .map(|(service, zones)| {
+                    format!("{service} in {}", zones.iter().cloned().collect::<Vec<_>>().join(", "))
+                })
+                .collect();
             format!(
                 "only {} of the region's {available} Availability Zones offer every endpoint the drill makes \
                  ({}); the scenario asks for {count}",
                 names.len(),
-                lacking.join("; ")
+                where_offered.join("; ")
             )
         });
     }
     names.truncate(usize::from(count));
     Ok(names)
-}
-
-fn endpoint_name(endpoint: crate::scenario::Endpoint) -> &'static str {
-    use crate::scenario::Endpoint::*;
-    match endpoint {
-        Ssm => "ssm",
-        Ssmmessages => "ssmmessages",
-        Ec2messages => "ec2messages",
-        Secretsmanager => "secretsmanager",
-        Kms => "kms",
-        Logs => "logs",
-    }
 }
 
 pub(super) fn rds_tags(tags: &Tags) -> Vec<aws_sdk_rds::types::Tag> {
